@@ -1,0 +1,407 @@
+"""The ASGI application: bytes in, a handler call, bytes out.
+
+The request path reads top to bottom in :meth:`WixHttpApp.__call__`. Routing is a split and a
+dict lookup against a route table built at load time; the request object computes its
+properties only when a handler reads them. The route table lives in one attribute, so the dev
+reloader swaps it atomically: a request in flight keeps the table it started with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import os
+import sys
+import time
+from collections.abc import Awaitable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
+from typing import Any
+
+from starlette.types import Message, Receive, Scope, Send
+
+from wixhttp.errors import HandlerError, error_response
+from wixhttp.loading import LoadedSite, SiteLoadError, load_site
+from wixhttp.logs import current_function
+from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest
+from wixhttp.responses import WixHttpFunctionResponse
+from wixhttp.routing import Handler, RouteTable
+from wixhttp.settings import Settings
+
+__all__ = ["WixHttpApp", "create_app"]
+
+access_log = logging.getLogger("wixhttp.access")
+error_log = logging.getLogger("wixhttp.error")
+
+PREFIXES = frozenset({"_functions", "_functions-dev"})
+_NO_BODY = b""
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class _Disconnected(Exception):
+    pass
+
+
+def _coerce(result: Any, handler: Handler) -> WixHttpFunctionResponse:
+    """Turn a handler's return value into a response.
+
+    A response object is used as is. Ported Velo code often returns a plain object with a
+    numeric ``status`` (and ``body``/``headers``): a dict with those keys, or any object with
+    those attributes, is accepted. Anything else is a handler error (500) whose message says
+    what to return instead.
+    """
+    if isinstance(result, WixHttpFunctionResponse):
+        return result
+    hint = "return ok(...), not_found(...) or another response helper"
+    if result is None:
+        raise HandlerError(
+            f"{handler.location}: handler {handler.export_name} returned None; {hint}"
+        )
+    if isinstance(result, dict):
+        status, body, headers = result.get("status"), result.get("body"), result.get("headers")
+    else:
+        status = getattr(result, "status", None)
+        body, headers = getattr(result, "body", None), getattr(result, "headers", None)
+    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+        return WixHttpFunctionResponse(status, body, headers if isinstance(headers, dict) else None)
+    raise HandlerError(
+        f"{handler.location}: handler {handler.export_name} returned "
+        f"{type(result).__name__} {_short(result)}; {hint}"
+    )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
+
+
+class WixHttpApp:
+    """Serves a site's HTTP functions under ``/_functions`` and ``/_functions-dev``.
+
+    ``routes`` can be replaced at any time (see :meth:`swap`); ``load_error``, when set, is
+    shown for every function request instead of running code (the dev server's broken-save
+    state).
+    """
+
+    def __init__(
+        self,
+        site: LoadedSite | None,
+        settings: Settings,
+        *,
+        load_error: SiteLoadError | None = None,
+    ) -> None:
+        self.settings = settings
+        self.site = site
+        self.routes: RouteTable = site.routes if site else RouteTable()
+        self.load_error = load_error
+        self._max_body = settings.max_body_size
+        self._timeout = settings.timeout
+        self._debug = settings.debug
+        self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
+        self._executor: ThreadPoolExecutor | None = None
+
+    def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
+        """Serve ``site`` from the next request on (or show ``load_error``)."""
+        if site is not None:
+            self.site = site
+            self.routes = site.routes
+        self.load_error = load_error
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._non_http(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method: str = scope["method"]
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+
+        # "/_functions/<name>/<rest>" -> prefix, name, rest
+        parts = path.split("/", 3)
+        if len(parts) < 3 or parts[1] not in PREFIXES or not parts[2]:
+            await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
+            return
+        prefix, name = parts[1], parts[2]
+
+        if self.load_error is not None:
+            err = self.load_error
+            await self._error(send, scope, 500, "site_load_error", str(err), details=err.details)
+            self._log(name, method, path, 500, started)
+            return
+
+        route = self.routes.functions.get(name)
+        if route is None:
+            message = f"no HTTP function named {name!r}"
+            await self._error(send, scope, 404, "function_not_found", message)
+            self._log(name, method, path, 404, started)
+            return
+        handler = route.handler_for(method)
+        if handler is None:
+            message = f"{method} is not allowed for function {name!r}; allowed: {route.allow}"
+            allow = [(b"allow", route.allow.encode("latin-1"))]
+            await self._error(send, scope, 405, "method_not_allowed", message, extra=allow)
+            self._log(name, method, path, 405, started)
+            return
+
+        status = await self._dispatch(scope, receive, send, handler, prefix, name)
+        self._log(name, method, path, status, started)
+
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, handler: Handler, prefix: str, name: str
+    ) -> int:
+        method: str = scope["method"]
+        length: int | None = None
+        has_body = False
+        json_type = False
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    return await self._error(
+                        send, scope, 400, "bad_request", "invalid Content-Length header"
+                    )
+                has_body = length > 0
+            elif key == b"transfer-encoding":
+                has_body = True
+            elif key == b"content-type":
+                json_type = value.split(b";", 1)[0].strip().lower() == b"application/json"
+
+        if method == "DELETE" and (json_type or (length or 0) > 0):
+            return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)
+        if length is not None and length > self._max_body:
+            return await self._error(send, scope, 413, "payload_too_large", self._too_large())
+        body = _NO_BODY
+        if has_body:
+            try:
+                body = await self._read_body(receive)
+            except _BodyTooLarge:
+                return await self._error(send, scope, 413, "payload_too_large", self._too_large())
+            except _Disconnected:
+                return 499
+            if method == "DELETE" and body:
+                return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)
+
+        raw_path = scope.get("raw_path")
+        rest = _rest_of(raw_path, prefix, name) if raw_path else _rest_of_str(scope, prefix, name)
+        request = WixHttpFunctionRequest(
+            scope,
+            prefix,
+            name,
+            rest,
+            body,
+            is_async=handler.is_async,
+            trusted_proxies=self._trusted,
+        )
+        token = current_function.set(handler.export_name)
+        try:
+            result = await self._invoke(handler, request)
+            response = _coerce(result, handler)
+            data, headers = response.render()
+            status = response.status
+        except _HandlerTimeout:
+            error_log.error(
+                "%s: handler %s ran past the %.3gs timeout",
+                handler.location,
+                handler.export_name,
+                self._timeout,
+            )
+            message = f"function {name!r} did not answer within {self._timeout:g} seconds"
+            return await self._error(send, scope, 504, "timeout", message)
+        except InvalidJSONBody as exc:
+            return await self._error(send, scope, 400, "invalid_json", str(exc))
+        except HandlerError as exc:
+            error_log.error("%s", exc)
+            return await self._server_error(send, scope, str(exc), None)
+        except Exception as exc:
+            error_log.exception(
+                "%s: handler %s raised %s",
+                handler.location,
+                handler.export_name,
+                type(exc).__name__,
+            )
+            return await self._server_error(send, scope, f"{type(exc).__name__}: {exc}", exc)
+        finally:
+            current_function.reset(token)
+
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
+        return status
+
+    async def _invoke(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
+        if handler.is_async:
+            return await _with_timeout(handler.func(request), self._timeout)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=min(64, (os.cpu_count() or 1) * 4 + 8),
+                thread_name_prefix="wixhttp-handler",
+            )
+        loop = asyncio.get_running_loop()
+        context = contextvars.copy_context()
+        future = loop.run_in_executor(self._executor, context.run, handler.func, request)
+        # A sync handler past its timeout cannot be stopped; the caller gets 504 and the thread
+        # finishes on its own (as on Wix, where code may run on after the connection closes).
+        return await _with_timeout(future, self._timeout)
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        limit = self._max_body
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _Disconnected
+            chunk: bytes = message.get("body", b"")
+            if chunk:
+                size += len(chunk)
+                if size > limit:
+                    raise _BodyTooLarge
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def _too_large(self) -> str:
+        return f"request body is larger than the {self._max_body} byte limit"
+
+    async def _server_error(
+        self, send: Send, scope: Scope, message: str, exc: BaseException | None
+    ) -> int:
+        details = None
+        if self._debug:
+            if exc is not None:
+                import traceback
+
+                details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            return await self._error(send, scope, 500, "internal_error", message, details=details)
+        return await self._error(send, scope, 500, "internal_error", "Internal Server Error")
+
+    async def _error(
+        self,
+        send: Send,
+        scope: Scope,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: str | None = None,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> int:
+        accept = ""
+        for key, value in scope["headers"]:
+            if key == b"accept":
+                accept = value.decode("latin-1")
+                break
+        if not self._debug:
+            details = None
+        status, headers, body = error_response(
+            status, code, message, accept=accept, details=details, extra_headers=extra
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+        return status
+
+    def _log(self, name: str, method: str, path: str, status: int, started: float) -> None:
+        if access_log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %s %d %.1fms", name, method, path, status, elapsed)
+
+    async def _non_http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message: Message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1003})
+
+    def close(self) -> None:
+        """Release the handler thread pool (threads still running finish on their own)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+
+_NOT_FOUND_MESSAGE = (
+    "not found; HTTP functions are served at /_functions/<name> and /_functions-dev/<name>"
+)
+_DELETE_MESSAGE = "a DELETE request cannot carry a body or a Content-Type of application/json"
+
+
+class _HandlerTimeout(Exception):
+    pass
+
+
+if sys.version_info >= (3, 11):
+
+    async def _with_timeout(awaitable: Awaitable[Any], seconds: float) -> Any:
+        try:
+            async with asyncio.timeout(seconds) as deadline:
+                return await awaitable
+        except TimeoutError:
+            if deadline.expired():
+                raise _HandlerTimeout from None
+            raise
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _with_timeout(awaitable: Awaitable[Any], seconds: float) -> Any:
+        try:
+            return await asyncio.wait_for(awaitable, seconds)
+        except asyncio.TimeoutError:
+            raise _HandlerTimeout from None
+
+
+def _rest_of(raw_path: bytes, prefix: str, name: str) -> str:
+    """The still percent-encoded part after ``/<prefix>/<name>``, so ``%2F`` stays in a segment."""
+    text = raw_path.decode("latin-1")
+    marker = f"/{prefix}/"
+    start = text.find(marker)
+    if start < 0:
+        return ""
+    after = text[start + len(marker) :]
+    slash = after.find("/")
+    return "" if slash < 0 else after[slash + 1 :]
+
+
+def _rest_of_str(scope: Scope, prefix: str, name: str) -> str:
+    path: str = scope["path"]
+    marker = f"/{prefix}/{name}"
+    start = path.find(marker)
+    return path[start + len(marker) :].lstrip("/") if start >= 0 else ""
+
+
+def create_app(
+    site: str | os.PathLike[str] | ModuleType,
+    *,
+    max_body_size: int | None = None,
+    timeout: float | None = None,
+    debug: bool | None = None,
+    trusted_proxies: Iterable[str] | str | None = None,
+) -> WixHttpApp:
+    """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
+    ``.py`` file, or an imported module.
+
+    Defaults: ``max_body_size`` 512 KiB, ``timeout`` 14 s, ``debug`` off, no trusted proxies.
+    Each can come from ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``, ``WIXHTTP_DEBUG`` and
+    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. Raises
+    :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
+    """
+    settings = Settings.resolve(
+        max_body_size=max_body_size,
+        timeout=timeout,
+        debug=debug,
+        trusted_proxies=trusted_proxies,
+    )
+    return WixHttpApp(load_site(site), settings)

@@ -1,0 +1,70 @@
+"""Attribute log output to the HTTP function that produced it.
+
+The app sets :data:`current_function` around each handler call. :func:`install` (used by the
+CLI and platform workers) makes ``print`` output and ``logging`` records carry that name, so
+``[get_items] hello`` shows which function printed what, also under concurrency.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import sys
+from contextvars import ContextVar
+from typing import TextIO
+
+__all__ = ["FunctionFilter", "FunctionStream", "current_function", "install"]
+
+current_function: ContextVar[str | None] = ContextVar("wixhttp_function", default=None)
+
+
+class FunctionFilter(logging.Filter):
+    """Adds ``record.function`` (the running function's name, or ``-``) to every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.function = current_function.get() or "-"
+        return True
+
+
+class FunctionStream(io.TextIOBase):
+    """A text stream that prefixes each line written inside a handler with ``[name] ``."""
+
+    def __init__(self, target: TextIO) -> None:
+        self.target = target
+        self._pending: dict[str, str] = {}
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        name = current_function.get()
+        if name is None:
+            return self.target.write(text)
+        buffered = self._pending.pop(name, "") + text
+        *lines, rest = buffered.split("\n")
+        for line in lines:
+            self.target.write(f"[{name}] {line}\n")
+        if rest:
+            self._pending[name] = rest
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+
+def install(level: int = logging.INFO) -> None:
+    """Route ``print``/``logging`` output through the function-aware stream and format."""
+    if not isinstance(sys.stdout, FunctionStream):
+        sys.stdout = FunctionStream(sys.stdout)
+    if not isinstance(sys.stderr, FunctionStream):
+        sys.stderr = FunctionStream(sys.stderr)
+    # Log records already name their function: write them past the prefixing stream.
+    handler = logging.StreamHandler(sys.stderr.target)
+    handler.addFilter(FunctionFilter())
+    handler.setFormatter(logging.Formatter("%(levelname)s [%(function)s] %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

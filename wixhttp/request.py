@@ -1,0 +1,196 @@
+"""The request object handlers receive, shaped like Velo's ``WixHttpFunctionRequest``.
+
+Everything is computed lazily from the ASGI scope on first access, so a handler that reads only
+``request.path`` pays for nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from starlette.types import Scope
+
+from wixhttp.settings import TrustedProxies
+
+__all__ = [
+    "AsyncRequestBody",
+    "InvalidJSONBody",
+    "RequestBody",
+    "WixHttpFunctionRequest",
+]
+
+
+class InvalidJSONBody(ValueError):
+    """``body.json()`` was called on a body that is empty or not valid JSON.
+
+    A handler may catch it (it is a ``ValueError``); left uncaught it becomes a 400 response.
+    """
+
+
+def _decode_json(data: bytes) -> Any:
+    if not data.strip():
+        raise InvalidJSONBody("request body is empty; expected JSON")
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidJSONBody(f"request body is not valid JSON: {exc}") from None
+
+
+class RequestBody:
+    """The body of a request to a plain ``def`` handler: ``text()``, ``json()`` and ``buffer()``
+    return the value directly. The body can be read any number of times."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def text(self) -> str:
+        """The body decoded as UTF-8 (invalid bytes become U+FFFD)."""
+        return self._data.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON; raises :class:`InvalidJSONBody` (a ``ValueError``)."""
+        return _decode_json(self._data)
+
+    def buffer(self) -> bytes:
+        """The raw body bytes."""
+        return self._data
+
+
+class AsyncRequestBody:
+    """The body of a request to an ``async def`` handler: ``await request.body.json()`` etc."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def text(self) -> str:
+        """The body decoded as UTF-8 (invalid bytes become U+FFFD)."""
+        return self._data.decode("utf-8", errors="replace")
+
+    async def json(self) -> Any:
+        """The body parsed as JSON; raises :class:`InvalidJSONBody` (a ``ValueError``)."""
+        return _decode_json(self._data)
+
+    async def buffer(self) -> bytes:
+        """The raw body bytes."""
+        return self._data
+
+
+class WixHttpFunctionRequest:
+    """An incoming call to an HTTP function.
+
+    ``path`` holds the percent-decoded segments after the function name (empty segments are
+    dropped, so a trailing slash gives ``[]``). ``query`` maps each key to its value, or to a list
+    of values when the key is repeated (``?a=1&a=2`` gives ``{"a": ["1", "2"]}``), as Express
+    does. ``headers`` has lower-case names; repeated headers are joined with ``", "``.
+    """
+
+    def __init__(
+        self,
+        scope: Scope,
+        prefix: str,
+        function_name: str,
+        rest: str,
+        body: bytes,
+        *,
+        is_async: bool = True,
+        trusted_proxies: TrustedProxies | None = None,
+    ) -> None:
+        self._scope = scope
+        self._prefix = prefix
+        self._rest = rest
+        self._trusted = trusted_proxies
+        self.function_name = function_name
+        self.method: str = scope["method"]
+        self.body: RequestBody | AsyncRequestBody = (
+            AsyncRequestBody(body) if is_async else RequestBody(body)
+        )
+
+    def __repr__(self) -> str:
+        return f"<WixHttpFunctionRequest {self.method} {self.url}>"
+
+    @property
+    def functionName(self) -> str:  # noqa: N802 - Velo spelling
+        return self.function_name
+
+    @cached_property
+    def path(self) -> list[str]:
+        return [unquote(seg) for seg in self._rest.split("/") if seg]
+
+    @cached_property
+    def query(self) -> dict[str, str | list[str]]:
+        result: dict[str, str | list[str]] = {}
+        raw = self._scope.get("query_string", b"")
+        if not raw:
+            return result
+        for key, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+            current = result.get(key)
+            if current is None:
+                result[key] = value
+            elif isinstance(current, list):
+                current.append(value)
+            else:
+                result[key] = [current, value]
+        return result
+
+    @cached_property
+    def headers(self) -> dict[str, str]:
+        result: dict[str, str] = {}
+        for raw_name, raw_value in self._scope["headers"]:
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            result[name] = f"{result[name]}, {value}" if name in result else value
+        return result
+
+    @cached_property
+    def _forwarded(self) -> bool:
+        client = self._scope.get("client")
+        return bool(self._trusted and client and self._trusted.trusts(client[0]))
+
+    @cached_property
+    def ip(self) -> str:
+        client = self._scope.get("client")
+        peer = client[0] if client else ""
+        if self._forwarded:
+            forwarded = self.headers.get("x-forwarded-for")
+            if forwarded and self._trusted is not None:
+                return self._trusted.client_from_chain(forwarded, peer)
+        return peer
+
+    @cached_property
+    def _origin(self) -> str:
+        scheme: str = self._scope.get("scheme", "http")
+        host = self.headers.get("host", "")
+        if self._forwarded:
+            scheme = self.headers.get("x-forwarded-proto", scheme).split(",")[0].strip() or scheme
+            host = self.headers.get("x-forwarded-host", host).split(",")[0].strip() or host
+        if not host:
+            server = self._scope.get("server")
+            host = f"{server[0]}:{server[1]}" if server else "localhost"
+        return f"{scheme}://{host}"
+
+    @cached_property
+    def base_url(self) -> str:
+        root: str = self._scope.get("root_path", "")
+        return f"{self._origin}{root}/{self._prefix}"
+
+    @property
+    def baseUrl(self) -> str:  # noqa: N802 - Velo spelling
+        return self.base_url
+
+    @cached_property
+    def url(self) -> str:
+        raw_path = self._scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else self._scope["path"]
+        query = self._scope.get("query_string", b"")
+        root: str = self._scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        suffix = f"?{query.decode('latin-1')}" if query else ""
+        return f"{self._origin}{root}{path}{suffix}"

@@ -1,0 +1,180 @@
+"""The response object a handler returns and the Wix helpers that build it.
+
+Each fixed-status helper (``ok``, ``created``, ...) takes the Wix options dict
+(``ok({"body": b, "headers": h})``) or keywords (``ok(body=b, headers=h)``); a ``status``
+given to them is ignored, as in Wix. ``response`` sets any status and defaults to 200.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+__all__ = [
+    "WixHttpFunctionResponse",
+    "ok",
+    "created",
+    "bad_request",
+    "forbidden",
+    "not_found",
+    "server_error",
+    "response",
+    "badRequest",
+    "notFound",
+    "serverError",
+]
+
+JSON_TYPE = "application/json; charset=utf-8"
+BYTES_TYPE = "application/octet-stream"
+
+
+class WixHttpFunctionResponse:
+    """An HTTP response: read/write ``status``, ``body`` and ``headers``.
+
+    Body serialisation: dict/list (and other JSON values) are sent as JSON; ``str`` as UTF-8;
+    ``bytes`` as is; ``None`` as an empty body. Without a user-set Content-Type, JSON and ``str``
+    bodies are sent as ``application/json; charset=utf-8`` (the Wix default) and ``bytes`` as
+    ``application/octet-stream``.
+    """
+
+    __slots__ = ("status", "body", "headers")
+
+    def __init__(
+        self,
+        status: int = 200,
+        body: Any = None,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers: dict[str, Any] = dict(headers) if headers else {}
+
+    def __repr__(self) -> str:
+        return f"WixHttpFunctionResponse(status={self.status!r}, body={self.body!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WixHttpFunctionResponse):
+            return NotImplemented
+        return (self.status, self.body, self.headers) == (other.status, other.body, other.headers)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def render(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """Serialise to body bytes and raw header pairs, defaulting Content-Type.
+
+        Raises ``ValueError`` when a header name or value contains CR, LF or NUL (header
+        injection) and ``TypeError`` when the body cannot be serialised.
+        """
+        body = self.body
+        default_type = JSON_TYPE
+        if body is None:
+            data = b""
+        elif isinstance(body, bytes | bytearray | memoryview):
+            data = bytes(body)
+            default_type = BYTES_TYPE
+        elif isinstance(body, str):
+            data = body.encode("utf-8")
+        else:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+        raw: list[tuple[bytes, bytes]] = []
+        has_type = False
+        for name, value in self.headers.items():
+            key = str(name)
+            lowered = key.lower()
+            if lowered == "content-length":
+                continue  # always computed from the body
+            if lowered == "content-type":
+                has_type = True
+            values = value if isinstance(value, list | tuple) else (value,)
+            for item in values:
+                text = str(item)
+                if _unsafe(key) or _unsafe(text) or not key:
+                    raise ValueError(f"invalid response header {key!r}: {text!r}")
+                raw.append((lowered.encode("latin-1"), text.encode("latin-1")))
+        if not has_type and data:
+            raw.append((b"content-type", default_type.encode("latin-1")))
+        raw.append((b"content-length", str(len(data)).encode("latin-1")))
+        return data, raw
+
+
+def _unsafe(text: str) -> bool:
+    return "\r" in text or "\n" in text or "\0" in text
+
+
+def _build(
+    status: int,
+    options: Mapping[str, Any] | None,
+    body: Any,
+    headers: Mapping[str, Any] | None,
+) -> WixHttpFunctionResponse:
+    if options is not None:
+        if not isinstance(options, Mapping):
+            raise TypeError(
+                "response options must be a dict like {'body': ..., 'headers': {...}}, "
+                f"got {type(options).__name__}"
+            )
+        if body is None:
+            body = options.get("body")
+        if headers is None:
+            headers = options.get("headers")
+    return WixHttpFunctionResponse(status, body, headers)
+
+
+class ResponseHelper(Protocol):
+    """The call signature shared by the fixed-status helpers."""
+
+    def __call__(
+        self,
+        options: Mapping[str, Any] | None = None,
+        *,
+        body: Any = None,
+        headers: Mapping[str, Any] | None = None,
+        status: int | None = None,
+    ) -> WixHttpFunctionResponse: ...
+
+
+def _fixed(code: int, name: str, reason: str) -> ResponseHelper:
+    def helper(
+        options: Mapping[str, Any] | None = None,
+        *,
+        body: Any = None,
+        headers: Mapping[str, Any] | None = None,
+        status: int | None = None,
+    ) -> WixHttpFunctionResponse:
+        return _build(code, options, body, headers)
+
+    helper.__name__ = helper.__qualname__ = name
+    helper.__doc__ = f"{code} {reason}; a ``status`` given to it is ignored, as in Wix."
+    return helper
+
+
+ok = _fixed(200, "ok", "OK")
+created = _fixed(201, "created", "Created")
+bad_request = _fixed(400, "bad_request", "Bad Request")
+forbidden = _fixed(403, "forbidden", "Forbidden")
+not_found = _fixed(404, "not_found", "Not Found")
+server_error = _fixed(500, "server_error", "Internal Server Error")
+
+
+def response(
+    options: Mapping[str, Any] | None = None,
+    *,
+    body: Any = None,
+    headers: Mapping[str, Any] | None = None,
+    status: int | None = None,
+) -> WixHttpFunctionResponse:
+    """Any status: ``response({"status": 204, ...})`` or ``response(status=204)``; default 200."""
+    if status is None and options is not None and isinstance(options, Mapping):
+        status = options.get("status")
+    if status is None:
+        status = 200
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
+    return _build(status, options, body, headers)
+
+
+badRequest = bad_request
+notFound = not_found
+serverError = server_error

@@ -1,0 +1,130 @@
+"""Settings for serving a site, and their ``WIXHTTP_*`` environment variables.
+
+An explicit argument always wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["Settings", "SettingsError", "TrustedProxies"]
+
+DEFAULT_MAX_BODY_SIZE = 512 * 1024
+DEFAULT_TIMEOUT = 14.0
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class SettingsError(ValueError):
+    """A setting (argument or environment variable) has a value that cannot be used."""
+
+
+class TrustedProxies:
+    """The proxies whose ``X-Forwarded-*`` headers are believed: IPs, CIDR networks, or ``*``."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        self.any = False
+        networks: list[_Network] = []
+        for raw in entries:
+            entry = raw.strip()
+            if not entry:
+                continue
+            if entry == "*":
+                self.any = True
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                raise SettingsError(
+                    f"trusted proxy {entry!r} is not an IP address, a network like "
+                    "10.0.0.0/8, or '*'"
+                ) from None
+        self.networks = tuple(networks)
+
+    def __bool__(self) -> bool:
+        return self.any or bool(self.networks)
+
+    def trusts(self, host: str) -> bool:
+        if self.any:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def client_from_chain(self, forwarded_for: str, peer: str) -> str:
+        """The right-most address in ``X-Forwarded-For`` that is not itself a trusted proxy."""
+        hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+        for hop in reversed(hops):
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
+
+
+def _env_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name}={value!r} is not a boolean; use 1/0, true/false, yes/no or on/off")
+
+
+def _env_number(name: str, value: str, kind: type[int] | type[float]) -> float:
+    try:
+        number = kind(value.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a {kind.__name__}") from None
+    if number <= 0:
+        raise SettingsError(f"{name} must be greater than zero, got {value!r}")
+    return number
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How a site is served. See :meth:`resolve` for how values are chosen."""
+
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    timeout: float = DEFAULT_TIMEOUT
+    debug: bool = False
+    trusted_proxies: TrustedProxies = field(default_factory=lambda: TrustedProxies(()))
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        max_body_size: int | None = None,
+        timeout: float | None = None,
+        debug: bool | None = None,
+        trusted_proxies: Iterable[str] | str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Explicit arguments, then ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``,
+        ``WIXHTTP_DEBUG`` and ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated), then defaults."""
+        env = os.environ if environ is None else environ
+        if max_body_size is None:
+            raw = env.get("WIXHTTP_MAX_BODY_SIZE")
+            max_body_size = (
+                int(_env_number("WIXHTTP_MAX_BODY_SIZE", raw, int))
+                if raw
+                else DEFAULT_MAX_BODY_SIZE
+            )
+        if timeout is None:
+            raw = env.get("WIXHTTP_TIMEOUT")
+            timeout = _env_number("WIXHTTP_TIMEOUT", raw, float) if raw else DEFAULT_TIMEOUT
+        if debug is None:
+            raw = env.get("WIXHTTP_DEBUG")
+            debug = _env_bool("WIXHTTP_DEBUG", raw) if raw is not None else False
+        if trusted_proxies is None:
+            trusted_proxies = env.get("WIXHTTP_TRUSTED_PROXIES", "")
+        if isinstance(trusted_proxies, str):
+            trusted_proxies = trusted_proxies.split(",")
+        if max_body_size <= 0:
+            raise SettingsError(f"max_body_size must be greater than zero, got {max_body_size}")
+        if timeout <= 0:
+            raise SettingsError(f"timeout must be greater than zero, got {timeout}")
+        return cls(max_body_size, float(timeout), debug, TrustedProxies(trusted_proxies))

@@ -1,0 +1,90 @@
+"""A test client for sites: ``TestClient(site).get("/_functions/hello")``.
+
+It is an ``httpx.Client`` that calls the app in-process (no server, no socket), so a user's
+pytest suite runs in milliseconds::
+
+    from wixhttp.testing import TestClient
+
+    def test_hello():
+        with TestClient("path/to/site") as client:
+            assert client.get("/_functions/hello").json() == {"message": "hello"}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from types import ModuleType
+from typing import Any
+
+import anyio.from_thread
+import httpx
+
+from wixhttp.app import WixHttpApp, create_app
+
+__all__ = ["TestClient"]
+
+
+class _AppTransport(httpx.BaseTransport):
+    """Runs each request through the ASGI app on an event loop in a helper thread."""
+
+    def __init__(self, app: WixHttpApp, client: tuple[str, int]) -> None:
+        self._asgi = httpx.ASGITransport(app=app, client=client)
+        self._stack = contextlib.ExitStack()
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._portal is None:
+            self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
+        content = request.read()
+
+        async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+            inner = httpx.Request(
+                request.method, request.url, headers=request.headers, content=content
+            )
+            reply = await self._asgi.handle_async_request(inner)
+            body = await reply.aread()
+            return reply.status_code, reply.headers.raw, body
+
+        status, headers, body = self._portal.call(call)
+        return httpx.Response(status, headers=headers, content=body, request=request)
+
+    def close(self) -> None:
+        self._stack.close()
+        self._portal = None
+
+
+class TestClient(httpx.Client):
+    """An ``httpx.Client`` bound to a site (a directory, a ``.py`` file or a module).
+
+    Settings are those of :func:`wixhttp.create_app`; ``debug`` defaults to on so a failing
+    handler's traceback is in the 500 response you assert on. ``request.ip`` is ``client[0]``.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(
+        self,
+        site: str | os.PathLike[str] | ModuleType,
+        *,
+        base_url: str = "http://testserver",
+        client: tuple[str, int] = ("127.0.0.1", 50000),
+        max_body_size: int | None = None,
+        timeout: float | None = None,
+        debug: bool | None = True,
+        trusted_proxies: Iterable[str] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.app: WixHttpApp = create_app(
+            site,
+            max_body_size=max_body_size,
+            timeout=timeout,
+            debug=debug,
+            trusted_proxies=trusted_proxies,
+        )
+        super().__init__(transport=_AppTransport(self.app, client), base_url=base_url, **kwargs)
+
+    def close(self) -> None:
+        super().close()
+        self.app.close()
