@@ -68,3 +68,4 @@ def install(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # our reload line says it all

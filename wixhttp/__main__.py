@@ -1,0 +1,5 @@
+"""``python -m wixhttp`` is the ``wixhttp`` command."""
+
+from wixhttp.cli import main
+
+main()

@@ -1,0 +1,225 @@
+"""The ``wixhttp`` command: dev, serve, routes, new (and the platform's commands when installed).
+
+Thin by design: parse, call, print. Errors are one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import uvicorn
+
+from wixhttp import __version__
+from wixhttp.app import WixHttpApp, create_app
+from wixhttp.loading import SiteLoadError, load_site, resolve_site
+from wixhttp.logs import install as install_logging
+from wixhttp.reload import EnvFile, Reloader
+from wixhttp.settings import Settings, SettingsError
+
+__all__ = ["main"]
+
+SITE = click.argument("site", default=".", type=click.Path(file_okay=True, dir_okay=True))
+HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+
+
+PORT = click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+
+
+def _entry(site: str) -> Path:
+    try:
+        return resolve_site(site)
+    except SiteLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wixhttp")
+def main() -> None:
+    """Wix-Velo-style HTTP functions in Python.
+
+    Export get_<name>, post_<name>, ... from http_functions.py; each is served at
+    /_functions/<name> and /_functions-dev/<name>.
+    """
+
+
+@main.command()
+@SITE
+@HOST
+@PORT
+@click.option(
+    "--keep-last-good",
+    is_flag=True,
+    help="After a broken save, keep serving the last good code instead of showing the error.",
+)
+def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
+    """Serve SITE with hot reload and debug errors (SITE defaults to '.')."""
+    entry = _entry(site)
+    install_logging()
+    try:
+        settings = Settings.resolve(debug=True)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+    app = WixHttpApp(None, settings)
+    reloader = Reloader(app, entry, keep_last_good=keep_last_good)
+    reloader.load_initial()
+    config = uvicorn.Config(
+        app, host=host, port=port, access_log=False, lifespan="on", log_level="info"
+    )
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        watcher = asyncio.create_task(reloader.watch(stop))
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            await watcher
+
+    click.echo(f"wixhttp dev: watching {entry.parent} (Ctrl+C to stop)", err=True)
+    asyncio.run(run())
+
+
+def serve_factory() -> WixHttpApp:
+    """The app for ``wixhttp serve`` workers; the site comes from ``WIXHTTP_SITE``."""
+    return create_app(os.environ["WIXHTTP_SITE"])
+
+
+@main.command()
+@SITE
+@HOST
+@PORT
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--uds", type=click.Path(dir_okay=False), help="Bind to this Unix socket instead.")
+@click.option(
+    "--graceful-timeout",
+    default=30,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Seconds in-flight requests get to finish on shutdown.",
+)
+def serve(
+    site: str, host: str, port: int, workers: int, uds: str | None, graceful_timeout: int
+) -> None:
+    """Serve SITE for production: no reload, no tracebacks in responses."""
+    entry = _entry(site)
+    EnvFile(entry.parent / ".env").apply()
+    try:
+        Settings.resolve()
+        load_site(entry)  # fail here, with one clear line, rather than in every worker
+    except (SiteLoadError, SettingsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    install_logging()
+    os.environ["WIXHTTP_SITE"] = str(entry)
+    uvicorn.run(
+        "wixhttp.cli:serve_factory",
+        factory=True,
+        host=host,
+        port=port,
+        uds=uds,
+        workers=workers,
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+        log_config=None,
+    )
+
+
+@main.command()
+@SITE
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def routes(site: str, as_json: bool) -> None:
+    """List SITE's functions: name, methods, handler and file:line."""
+    try:
+        loaded = load_site(_entry(site))
+    except SiteLoadError as exc:
+        raise click.ClickException(str(exc)) from None
+    rows: list[dict[str, Any]] = [
+        {
+            "name": route.name,
+            "method": handler.method,
+            "handler": handler.export_name,
+            "location": handler.location,
+            "async": handler.is_async,
+        }
+        for route in loaded.routes.functions.values()
+        for handler in route.handlers.values()
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    root = loaded.directory
+    widths = [max(len(str(r[k])) for r in [*rows, _HEADER]) for k in ("name", "method", "handler")]
+    click.echo(
+        f"{'FUNCTION':<{widths[0]}}  {'METHOD':<{widths[1]}}  {'HANDLER':<{widths[2]}}  LOCATION"
+    )
+    for row in rows:
+        location = str(row["location"])
+        if root is not None and location.startswith(f"{root}{os.sep}"):
+            location = location[len(str(root)) + 1 :]
+        click.echo(
+            f"{row['name']:<{widths[0]}}  {row['method']:<{widths[1]}}  "
+            f"{row['handler']:<{widths[2]}}  {location}"
+        )
+
+
+_HEADER = {"name": "FUNCTION", "method": "METHOD", "handler": "HANDLER"}
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+def new(directory: str) -> None:
+    """Create a new site in DIRECTORY with a starter http_functions.py and its test."""
+    target = Path(directory)
+    if target.exists() and any(target.iterdir()):
+        raise click.ClickException(f"{target} exists and is not empty; choose a new directory")
+    target.mkdir(parents=True, exist_ok=True)
+    templates = resources.files("wixhttp") / "templates"
+    for source, name in (
+        ("http_functions.py.example", "http_functions.py"),
+        ("test_http_functions.py.example", "test_http_functions.py"),
+    ):
+        with resources.as_file(templates / source) as path:
+            shutil.copyfile(path, target / name)
+    click.echo(f"created {target / 'http_functions.py'} and {target / 'test_http_functions.py'}")
+    click.echo(f"next: wixhttp dev {target}   then   pytest {target}")
+
+
+def _register_platform() -> None:
+    """Add the platform's commands when its extra is installed; explain how otherwise."""
+    try:
+        platform_cli = importlib.import_module("wixhttp.platform.cli")
+    except ImportError as exc:
+        missing = str(exc)
+
+        @main.command(name="platform", context_settings={"ignore_unknown_options": True})
+        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+        def platform_missing(args: tuple[str, ...]) -> None:
+            """The self-hosted functions platform (needs: pip install 'wixhttp[platform]')."""
+            raise click.ClickException(
+                f"the platform is not installed ({missing}); run: pip install 'wixhttp[platform]'"
+            )
+
+        return
+    for name in (
+        "platform_command",
+        "keys_group",
+        "deploy_command",
+        "publish_command",
+        "executions_command",
+        "logs_command",
+    ):
+        command = getattr(platform_cli, name, None)
+        if isinstance(command, click.Command):
+            main.add_command(command)
+
+
+_register_platform()
+

@@ -1,0 +1,145 @@
+"""The dev server's hot reload: watch the site, re-load it off the event loop, swap atomically.
+
+One process, one listening socket. On a save, the site's modules are compiled afresh in a
+worker thread; only then is the app's route table replaced, in a single attribute assignment.
+Requests already running finish on the code they started with, new ones get the new code, and
+open keep-alive connections never notice. A broken save leaves the server up: the error is
+logged with file and line and, unless ``keep_last_good`` is set, shown by every endpoint until
+the next good save.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import watchfiles
+from dotenv import dotenv_values
+
+from wixhttp.app import WixHttpApp
+from wixhttp.loading import SiteLoadError, load_site
+from wixhttp.routing import RouteTable
+
+__all__ = ["EnvFile", "Reloader", "SiteWatchFilter"]
+
+log = logging.getLogger("wixhttp.reload")
+
+# watchfiles waits `step` ms between checks and `debounce` ms for a burst of writes to settle;
+# its defaults (50/1600) add ~60 ms before we even start. An editor's save is one short burst.
+WATCH_STEP_MS = 10
+WATCH_DEBOUNCE_MS = 50
+
+
+class SiteWatchFilter(watchfiles.DefaultFilter):
+    """Python sources and ``.env`` only; caches, VCS folders and editor swap files are ignored."""
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        name = os.path.basename(path)
+        return (name.endswith(".py") or name == ".env") and super().__call__(change, path)
+
+
+class EnvFile:
+    """The site's ``.env``: applied to ``os.environ``; on change, keys it dropped are removed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.applied: dict[str, str] = {}
+
+    def apply(self) -> int:
+        values = (
+            {k: v for k, v in dotenv_values(self.path).items() if v is not None}
+            if self.path.is_file()
+            else {}
+        )
+        for key in self.applied.keys() - values.keys():
+            os.environ.pop(key, None)
+        os.environ.update(values)
+        self.applied = values
+        return len(values)
+
+
+def _route_keys(routes: RouteTable) -> set[str]:
+    return {h.export_name for h in routes.handlers()}
+
+
+def _describe(changes: Iterable[tuple[watchfiles.Change, str]], root: Path) -> str:
+    names = set()
+    for _, path in changes:
+        try:
+            names.add(str(Path(path).relative_to(root)))
+        except ValueError:
+            names.add(path)
+    return ", ".join(sorted(names))
+
+
+class Reloader:
+    """Keeps ``app`` serving the current code of the site at ``entry``."""
+
+    def __init__(self, app: WixHttpApp, entry: Path, *, keep_last_good: bool = False) -> None:
+        self.app = app
+        self.entry = entry
+        self.directory = entry.parent
+        self.keep_last_good = keep_last_good
+        self.env = EnvFile(self.directory / ".env")
+        self.reloads = 0
+
+    def load_initial(self) -> None:
+        """Load the site once at start-up; a broken site is shown, not fatal."""
+        self.env.apply()
+        try:
+            self.app.swap(load_site(self.entry))
+        except SiteLoadError as exc:
+            log.error("%s", exc.details if exc.details != str(exc) else exc)
+            log.error("the site is broken: %s; waiting for a fix", exc)
+            self.app.swap(None, exc)
+
+    async def reload(self, what: str, *, env_changed: bool = False) -> None:
+        """Re-load the site off the event loop and swap it in."""
+        started = time.perf_counter()
+        if env_changed:
+            count = self.env.apply()
+            what = f"{what} (environment: {count} variables)"
+        before = _route_keys(self.app.routes)
+        try:
+            site = await asyncio.get_running_loop().run_in_executor(None, load_site, self.entry)
+        except SiteLoadError as exc:
+            elapsed = (time.perf_counter() - started) * 1000
+            if self.keep_last_good and self.app.site is not None:
+                log.error("reload failed after %s: %s; still serving the last good code", what, exc)
+            else:
+                log.error("reload failed after %s: %s; endpoints answer 500 until fixed", what, exc)
+                self.app.swap(None, exc)
+            if exc.details and exc.details != str(exc):
+                log.debug("%s", exc.details)
+            log.info("reload took %.1f ms", elapsed)
+            return
+        self.app.swap(site)
+        self.reloads += 1
+        elapsed = (time.perf_counter() - started) * 1000
+        after = _route_keys(site.routes)
+        added, removed = sorted(after - before), sorted(before - after)
+        delta = " ".join([*(f"+{n}" for n in added), *(f"-{n}" for n in removed)])
+        log.info(
+            "reloaded in %.1f ms after %s changed; %d handlers%s",
+            elapsed,
+            what,
+            len(after),
+            f" ({delta})" if delta else "",
+        )
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Watch the site directory until ``stop`` is set."""
+        async for changes in watchfiles.awatch(
+            self.directory,
+            watch_filter=SiteWatchFilter(),
+            step=WATCH_STEP_MS,
+            debounce=WATCH_DEBOUNCE_MS,
+            stop_event=stop,
+            recursive=True,
+        ):
+            env_changed = any(os.path.basename(p) == ".env" for _, p in changes)
+            await self.reload(_describe(changes, self.directory), env_changed=env_changed)
