@@ -53,9 +53,8 @@ async def post_members(request):
     if not isinstance(data, dict) or not data.get("name") or "@" not in str(data.get("email")):
         return badRequest({"body": {"error": "name and a valid email are required"}})
     member = members.add(data["name"], data["email"], data.get("tags"))
-    return created(
-        {"body": asdict(member), "headers": {**CORS, "Location": f"/_functions/members/{member.id}"}}
-    )
+    location = f"/_functions/members/{member.id}"
+    return created({"body": asdict(member), "headers": {**CORS, "Location": location}})
 
 
 def put_members(request):

@@ -40,7 +40,30 @@ def _entry(site: str) -> Path:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+PLATFORM_COMMANDS = {
+    "platform": "platform_command",
+    "keys": "keys_group",
+    "deploy": "deploy_command",
+    "publish": "publish_command",
+    "executions": "executions_command",
+    "logs": "logs_command",
+}
+
+
+class _Commands(click.Group):
+    """The core commands, plus the platform's, which are loaded lazily."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *PLATFORM_COMMANDS]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in PLATFORM_COMMANDS:
+            command = _platform_command(cmd_name)
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wixhttp")
 def main() -> None:
     """Wix-Velo-style HTTP functions in Python.
@@ -192,34 +215,21 @@ def new(directory: str) -> None:
     click.echo(f"next: wixhttp dev {target}   then   pytest {target}")
 
 
-def _register_platform() -> None:
-    """Add the platform's commands when its extra is installed; explain how otherwise."""
+def _platform_command(name: str) -> click.Command | None:
+    """A platform command, imported only when asked for (it pulls in SQLAlchemy & co)."""
     try:
         platform_cli = importlib.import_module("wixhttp.platform.cli")
     except ImportError as exc:
         missing = str(exc)
 
-        @main.command(name="platform", context_settings={"ignore_unknown_options": True})
+        @click.command(name=name, context_settings={"ignore_unknown_options": True})
         @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-        def platform_missing(args: tuple[str, ...]) -> None:
-            """The self-hosted functions platform (needs: pip install 'wixhttp[platform]')."""
+        def unavailable(args: tuple[str, ...]) -> None:
+            """Part of the functions platform (needs: pip install 'wixhttp[platform]')."""
             raise click.ClickException(
                 f"the platform is not installed ({missing}); run: pip install 'wixhttp[platform]'"
             )
 
-        return
-    for name in (
-        "platform_command",
-        "keys_group",
-        "deploy_command",
-        "publish_command",
-        "executions_command",
-        "logs_command",
-    ):
-        command = getattr(platform_cli, name, None)
-        if isinstance(command, click.Command):
-            main.add_command(command)
-
-
-_register_platform()
-
+        return unavailable
+    command = getattr(platform_cli, PLATFORM_COMMANDS[name], None)
+    return command if isinstance(command, click.Command) else None

@@ -19,10 +19,13 @@ current_function: ContextVar[str | None] = ContextVar("wixhttp_function", defaul
 
 
 class FunctionFilter(logging.Filter):
-    """Adds ``record.function`` (the running function's name, or ``-``) to every record."""
+    """Adds ``record.function`` (the running handler's name, or ``-``) and ``record.where``
+    (``"[name] "`` inside a handler, else ``""``) to every record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.function = current_function.get() or "-"
+        name = current_function.get()
+        record.function = name or "-"
+        record.where = f"[{name}] " if name else ""
         return True
 
 
@@ -64,7 +67,7 @@ def install(level: int = logging.INFO) -> None:
     # Log records already name their function: write them past the prefixing stream.
     handler = logging.StreamHandler(sys.stderr.target)
     handler.addFilter(FunctionFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)s [%(function)s] %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)-8s %(where)s%(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

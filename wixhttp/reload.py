@@ -76,6 +76,12 @@ def _describe(changes: Iterable[tuple[watchfiles.Change, str]], root: Path) -> s
     return ", ".join(sorted(names))
 
 
+def _report(exc: SiteLoadError, consequence: str) -> None:
+    log.error("%s: %s", consequence, exc)
+    if "Traceback" in exc.details:
+        log.error("%s", exc.details.rstrip())
+
+
 class Reloader:
     """Keeps ``app`` serving the current code of the site at ``entry``."""
 
@@ -93,8 +99,7 @@ class Reloader:
         try:
             self.app.swap(load_site(self.entry))
         except SiteLoadError as exc:
-            log.error("%s", exc.details if exc.details != str(exc) else exc)
-            log.error("the site is broken: %s; waiting for a fix", exc)
+            _report(exc, "the site is broken; endpoints answer 500 until it is fixed")
             self.app.swap(None, exc)
 
     async def reload(self, what: str, *, env_changed: bool = False) -> None:
@@ -107,15 +112,12 @@ class Reloader:
         try:
             site = await asyncio.get_running_loop().run_in_executor(None, load_site, self.entry)
         except SiteLoadError as exc:
-            elapsed = (time.perf_counter() - started) * 1000
+            failed = f"reload failed after {what} changed"
             if self.keep_last_good and self.app.site is not None:
-                log.error("reload failed after %s: %s; still serving the last good code", what, exc)
+                _report(exc, f"{failed}; still serving the last good code")
             else:
-                log.error("reload failed after %s: %s; endpoints answer 500 until fixed", what, exc)
+                _report(exc, f"{failed}; endpoints answer 500 until fixed")
                 self.app.swap(None, exc)
-            if exc.details and exc.details != str(exc):
-                log.debug("%s", exc.details)
-            log.info("reload took %.1f ms", elapsed)
             return
         self.app.swap(site)
         self.reloads += 1
