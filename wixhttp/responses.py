@@ -35,7 +35,7 @@ class WixHttpFunctionResponse:
     Body serialisation: dict/list (and other JSON values) are sent as JSON; ``str`` as UTF-8;
     ``bytes`` as is; ``None`` as an empty body. Without a user-set Content-Type, JSON and ``str``
     bodies are sent as ``application/json; charset=utf-8`` (the Wix default) and ``bytes`` as
-    ``application/octet-stream``.
+    ``application/octet-stream``. A 1xx, 204 or 304 status sends no body at all.
     """
 
     __slots__ = ("status", "body", "headers")
@@ -63,12 +63,20 @@ class WixHttpFunctionResponse:
     def render(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
         """Serialise to body bytes and raw header pairs, defaulting Content-Type.
 
-        Raises ``ValueError`` when a header name or value contains CR, LF or NUL (header
-        injection) and ``TypeError`` when the body cannot be serialised.
+        Header names are case-insensitive: when the same name is given twice in different
+        cases (``Content-Type`` and ``content-type``), the later one is sent.
+
+        Raises ``ValueError`` when ``status`` is not an int from 100 to 599 (it is read/write, so
+        it is checked here) or a header name or value contains CR, LF or NUL (header
+        injection), and ``TypeError`` when the body cannot be serialised.
         """
+        _check_status(self.status)
         body = self.body
         default_type = JSON_TYPE
-        if body is None:
+        # 1xx, 204 and 304 responses cannot carry content (RFC 9110): a body given with them is
+        # dropped, so it cannot be read as the start of the next response on the connection.
+        bodiless = self.status < 200 or self.status in (204, 304)
+        if body is None or bodiless:
             data = b""
         elif isinstance(body, bytes | bytearray | memoryview):
             data = bytes(body)
@@ -78,25 +86,33 @@ class WixHttpFunctionResponse:
         else:
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
-        raw: list[tuple[bytes, bytes]] = []
-        has_type = False
+        by_name: dict[str, list[tuple[bytes, bytes]]] = {}
         for name, value in self.headers.items():
             key = str(name)
             lowered = key.lower()
             if lowered == "content-length":
                 continue  # always computed from the body
-            if lowered == "content-type":
-                has_type = True
             values = value if isinstance(value, list | tuple) else (value,)
+            pairs: list[tuple[bytes, bytes]] = []
             for item in values:
                 text = str(item)
                 if _unsafe(key) or _unsafe(text) or not key:
                     raise ValueError(f"invalid response header {key!r}: {text!r}")
-                raw.append((lowered.encode("latin-1"), text.encode("latin-1")))
+                pairs.append((lowered.encode("latin-1"), text.encode("latin-1")))
+            by_name.pop(lowered, None)  # a later spelling of the same name replaces it
+            by_name[lowered] = pairs
+        has_type = "content-type" in by_name
+        raw = [pair for pairs in by_name.values() for pair in pairs]
         if not has_type and data:
             raw.append((b"content-type", default_type.encode("latin-1")))
-        raw.append((b"content-length", str(len(data)).encode("latin-1")))
+        if not bodiless:
+            raw.append((b"content-length", str(len(data)).encode("latin-1")))
         return data, raw
+
+
+def _check_status(status: object) -> None:
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
 
 
 def _unsafe(text: str) -> bool:
@@ -170,8 +186,7 @@ def response(
         status = options.get("status")
     if status is None:
         status = 200
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
+    _check_status(status)
     return _build(status, options, body, headers)
 
 
