@@ -92,7 +92,15 @@ class LiveServer:
         self.sock.bind(("127.0.0.1", 0))
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        options: dict[str, Any] = {"log_config": None, "access_log": False, "lifespan": "on"}
+        # proxy_headers off: uvicorn would otherwise rewrite the client and scheme from
+        # X-Forwarded-* itself for peers it trusts (127.0.0.1 by default), hiding what the
+        # app's own trusted_proxies setting decides.
+        options: dict[str, Any] = {
+            "log_config": None,
+            "access_log": False,
+            "lifespan": "on",
+            "proxy_headers": False,
+        }
         options.update(config)
         self.server = uvicorn.Server(uvicorn.Config(app, **options))
         self.thread = threading.Thread(
