@@ -155,9 +155,7 @@ FORWARDED = {
 }
 
 
-@pytest.mark.parametrize(
-    "trusted", [["127.0.0.1"], ["127.0.0.0/8"], ["*"], "10.0.0.1, 127.0.0.1"]
-)
+@pytest.mark.parametrize("trusted", [["127.0.0.1"], ["127.0.0.0/8"], ["*"], "10.0.0.1, 127.0.0.1"])
 @pytest.mark.parametrize("name", ECHOES)
 def test_forwarded_headers_from_a_trusted_proxy_shape_ip_and_url(
     make_client: ClientFactory, name: str, trusted: list[str] | str
