@@ -1,0 +1,7 @@
+from wixhttp import ok
+
+import faulty
+
+
+def get_never(request):
+    return ok(body=faulty.VALUE)

@@ -1,0 +1,4 @@
+from wixhttp import ok
+
+def get_broken(request)
+    return ok()
