@@ -6,6 +6,7 @@ An explicit argument always wins over the environment, which wins over the defau
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ class TrustedProxies:
         self.any = False
         networks: list[_Network] = []
         for raw in entries:
-            entry = raw.strip()
+            entry = str(raw).strip()
             if not entry:
                 continue
             if entry == "*":
@@ -78,10 +79,26 @@ def _env_number(name: str, value: str, kind: type[int] | type[float]) -> float:
     try:
         number = kind(value.strip())
     except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a {kind.__name__}") from None
-    if number <= 0:
-        raise SettingsError(f"{name} must be greater than zero, got {value!r}")
+        what = "an integer number of bytes" if kind is int else "a number of seconds"
+        raise SettingsError(f"{name}={value!r} is not {what}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise SettingsError(f"{name} must be a finite number greater than zero, got {value!r}")
     return number
+
+
+def _check_explicit(max_body_size: object, timeout: object, debug: object) -> None:
+    """Arguments given in code are checked as strictly as the environment: ``debug="no"`` would
+    otherwise be truthy, and a NaN timeout would never fire."""
+    if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
+        raise SettingsError(f"max_body_size must be an int (bytes), got {max_body_size!r}")
+    if max_body_size <= 0:
+        raise SettingsError(f"max_body_size must be greater than zero, got {max_body_size}")
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise SettingsError(f"timeout must be a number of seconds, got {timeout!r}")
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise SettingsError(f"timeout must be a finite number greater than zero, got {timeout}")
+    if not isinstance(debug, bool):
+        raise SettingsError(f"debug must be True or False, got {debug!r}")
 
 
 @dataclass(frozen=True)
@@ -107,24 +124,22 @@ class Settings:
         ``WIXHTTP_DEBUG`` and ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated), then defaults."""
         env = os.environ if environ is None else environ
         if max_body_size is None:
-            raw = env.get("WIXHTTP_MAX_BODY_SIZE")
+            raw = env.get("WIXHTTP_MAX_BODY_SIZE", "")
             max_body_size = (
                 int(_env_number("WIXHTTP_MAX_BODY_SIZE", raw, int))
-                if raw
+                if raw.strip()
                 else DEFAULT_MAX_BODY_SIZE
             )
         if timeout is None:
-            raw = env.get("WIXHTTP_TIMEOUT")
-            timeout = _env_number("WIXHTTP_TIMEOUT", raw, float) if raw else DEFAULT_TIMEOUT
+            raw = env.get("WIXHTTP_TIMEOUT", "")
+            timeout = (
+                _env_number("WIXHTTP_TIMEOUT", raw, float) if raw.strip() else DEFAULT_TIMEOUT
+            )
         if debug is None:
-            raw = env.get("WIXHTTP_DEBUG")
-            debug = _env_bool("WIXHTTP_DEBUG", raw) if raw is not None else False
+            debug = _env_bool("WIXHTTP_DEBUG", env.get("WIXHTTP_DEBUG", ""))
         if trusted_proxies is None:
             trusted_proxies = env.get("WIXHTTP_TRUSTED_PROXIES", "")
         if isinstance(trusted_proxies, str):
             trusted_proxies = trusted_proxies.split(",")
-        if max_body_size <= 0:
-            raise SettingsError(f"max_body_size must be greater than zero, got {max_body_size}")
-        if timeout <= 0:
-            raise SettingsError(f"timeout must be greater than zero, got {timeout}")
+        _check_explicit(max_body_size, timeout, debug)
         return cls(max_body_size, float(timeout), debug, TrustedProxies(trusted_proxies))
