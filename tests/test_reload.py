@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 from textwrap import dedent
 
@@ -236,3 +237,34 @@ def test_dev_refuses_a_missing_site_with_one_line(tmp_path: Path) -> None:
     assert "does not exist" in result.stderr
     assert "Traceback" not in result.stderr
     assert dedent(result.stderr).strip().count("\n") == 0
+
+
+def test_a_save_written_in_two_parts_is_never_served_half_written(
+    site: Path, tmp_path: Path
+) -> None:
+    """Some editors and `git checkout` write a file in pieces; the half-written file is broken."""
+    with running(["dev", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def watch_status() -> None:
+            with server.client() as other:
+                while not stop.is_set():
+                    statuses.append(other.get("/_functions/version").status_code)
+
+        watcher = threading.Thread(target=watch_status)
+        watcher.start()
+        try:
+            for version in range(2, 5):
+                code = SITE.format(version=version)
+                half = len(code) // 2
+                with (site / "http_functions.py").open("w") as file:
+                    file.write(code[:half])
+                    file.flush()
+                    time.sleep(0.015)
+                    file.write(code[half:])
+                wait_for_version(client, str(version))
+        finally:
+            stop.set()
+            watcher.join(timeout=10)
+        assert statuses and set(statuses) == {200}

@@ -21,17 +21,23 @@ import watchfiles
 from dotenv import dotenv_values
 
 from wixhttp.app import WixHttpApp
-from wixhttp.loading import SiteLoadError, load_site
+from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.routing import RouteTable
 
 __all__ = ["EnvFile", "Reloader", "SiteWatchFilter"]
 
 log = logging.getLogger("wixhttp.reload")
 
-# watchfiles waits `step` ms between checks and `debounce` ms for a burst of writes to settle;
-# its defaults (50/1600) add ~60 ms before we even start. An editor's save is one short burst.
+# watchfiles checks every `step` ms and yields once the set of changed paths stops growing, so
+# `step` sets the latency (its default of 50 ms adds ~60 ms; measured in bench/reload.py). It
+# does not wait for repeated writes to the same file to settle: see SETTLE_SECONDS.
 WATCH_STEP_MS = 10
 WATCH_DEBOUNCE_MS = 50
+# A save that lands as several writes (or a `git checkout` of many files) can be read half
+# written. A failed load is retried while the changed files are still changing, and the error
+# is shown only once they have been still for this long.
+SETTLE_SECONDS = 0.03
+MAX_SETTLE_RETRIES = 20
 
 
 class SiteWatchFilter(watchfiles.DefaultFilter):
@@ -60,6 +66,18 @@ class EnvFile:
         os.environ.update(values)
         self.applied = values
         return len(values)
+
+
+def _fingerprint(paths: Iterable[str]) -> list[tuple[int, int] | None]:
+    result: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            result.append(None)
+        else:
+            result.append((stat.st_mtime_ns, stat.st_size))
+    return result
 
 
 def _route_keys(routes: RouteTable) -> set[str]:
@@ -102,7 +120,23 @@ class Reloader:
             _report(exc, "the site is broken; endpoints answer 500 until it is fixed")
             self.app.swap(None, exc)
 
-    async def reload(self, what: str, *, env_changed: bool = False) -> None:
+    async def _load_settled(self, paths: Iterable[str]) -> LoadedSite:
+        """Load the site; if that fails while ``paths`` are still being written, try again."""
+        loop = asyncio.get_running_loop()
+        watched = sorted(set(paths))
+        for _ in range(MAX_SETTLE_RETRIES):
+            before = _fingerprint(watched)
+            try:
+                return await loop.run_in_executor(None, load_site, self.entry)
+            except SiteLoadError:
+                await asyncio.sleep(SETTLE_SECONDS)
+                if _fingerprint(watched) == before:
+                    raise
+        return await loop.run_in_executor(None, load_site, self.entry)
+
+    async def reload(
+        self, what: str, *, paths: Iterable[str] = (), env_changed: bool = False
+    ) -> None:
         """Re-load the site off the event loop and swap it in."""
         started = time.perf_counter()
         if env_changed:
@@ -110,7 +144,7 @@ class Reloader:
             what = f"{what} (environment: {count} variables)"
         before = _route_keys(self.app.routes)
         try:
-            site = await asyncio.get_running_loop().run_in_executor(None, load_site, self.entry)
+            site = await self._load_settled(paths)
         except SiteLoadError as exc:
             failed = f"reload failed after {what} changed"
             if self.keep_last_good and self.app.site is not None:
@@ -143,5 +177,8 @@ class Reloader:
             stop_event=stop,
             recursive=True,
         ):
-            env_changed = any(os.path.basename(p) == ".env" for _, p in changes)
-            await self.reload(_describe(changes, self.directory), env_changed=env_changed)
+            paths = [path for _, path in changes]
+            env_changed = any(os.path.basename(p) == ".env" for p in paths)
+            await self.reload(
+                _describe(changes, self.directory), paths=paths, env_changed=env_changed
+            )
