@@ -1,0 +1,501 @@
+"""Builds: from an uploaded ``.tar.gz`` to a deployment that is ``ready`` (or ``failed``, with why).
+
+Steps, each logged into ``buildLogs``:
+
+1. **Extract safely** (:func:`extract_archive`): only regular files, directories and links that
+   stay inside the deployment; no absolute paths, no ``..``, no devices or FIFOs; at most
+   ``max_files`` entries; the unpacked size is capped both by the sizes the headers declare and
+   by the bytes actually decompressed, so a gzip bomb fails fast instead of filling the disk.
+2. **Run ``commands``** (if any) with ``/bin/sh`` in the code directory, bounded in time, output
+   into the logs. ``pip install`` installs into the deployment's own ``.deps`` directory
+   (``PIP_TARGET``), which is on the worker's ``PYTHONPATH``.
+3. **Byte-compile** the code (``compileall``): syntax errors anywhere fail the build.
+4. **Import check** in a separate process (``python -m wixhttp.platform.builds inspect``): the
+   entrypoint is loaded exactly as a worker would load it; an import error or a module with no
+   handlers fails the build with the traceback in the logs, otherwise its routes are recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gzip
+import json
+import logging
+import os
+import posixpath
+import shutil
+import signal
+import sys
+import tarfile
+import time
+import zlib
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = [
+    "ArchiveError",
+    "BuildConfig",
+    "Builder",
+    "Paths",
+    "extract_archive",
+    "worker_env",
+]
+
+log = logging.getLogger("wixhttp.platform")
+
+UNFINISHED = ("waiting", "processing", "building")
+LOG_LIMIT = 1_000_000
+LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
+
+
+class ArchiveError(Exception):
+    """The archive is unsafe or unreadable; the message says which entry and why."""
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where files live under the data directory."""
+
+    root: Path
+
+    def deployment_dir(self, function_id: str, deployment_id: str) -> Path:
+        return self.root / "functions" / function_id / deployment_id
+
+    def source(self, function_id: str, deployment_id: str) -> Path:
+        return self.deployment_dir(function_id, deployment_id) / "source.tar.gz"
+
+    def code(self, function_id: str, deployment_id: str) -> Path:
+        return self.deployment_dir(function_id, deployment_id) / "code"
+
+    def function_dir(self, function_id: str) -> Path:
+        return self.root / "functions" / function_id
+
+    def uploads(self, deployment_id: str) -> Path:
+        return self.root / "uploads" / deployment_id
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    max_unpacked_size: int = 100 * 1024 * 1024
+    max_files: int = 10_000
+    commands_timeout: float = 600.0
+    check_timeout: float = 60.0
+    concurrency: int = 2
+
+
+# -- extraction ----------------------------------------------------------------------------------
+
+
+class _Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class _CappedReader:
+    """A read-only stream that raises :class:`ArchiveError` past ``limit`` bytes."""
+
+    def __init__(self, raw: _Readable, limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.count += len(data)
+        if self.count > self._limit:
+            raise ArchiveError(
+                f"the archive unpacks to more than {self._limit} bytes (the limit); "
+                "remove large files or raise --max-unpacked-size"
+            )
+        return data
+
+
+def _check_member(member: tarfile.TarInfo) -> str:
+    """The member's normalised relative path, or :class:`ArchiveError`."""
+    name = member.name
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or name.startswith("\\"):
+        raise ArchiveError(f"{name!r}: absolute paths are not allowed in the archive")
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ArchiveError(f"{name!r}: '..' path components are not allowed in the archive")
+    relative = "/".join(parts)
+    if member.issym() or member.islnk():
+        target = member.linkname
+        if target.startswith("/"):
+            raise ArchiveError(f"{name!r}: links to absolute paths are not allowed ({target!r})")
+        base = posixpath.dirname(relative) if member.issym() else ""
+        resolved = posixpath.normpath(posixpath.join(base, target))
+        if resolved == ".." or resolved.startswith("../"):
+            raise ArchiveError(f"{name!r}: link points outside the deployment ({target!r})")
+    elif not (member.isfile() or member.isdir()):
+        raise ArchiveError(
+            f"{name!r}: only files, directories and links are allowed (found a device, FIFO "
+            "or other special file)"
+        )
+    return relative
+
+
+def extract_archive(source: Path, target: Path, *, max_size: int, max_files: int) -> int:
+    """Extract ``source`` (a ``.tar.gz``) into the empty directory ``target``; returns the
+    number of bytes written. Raises :class:`ArchiveError` for anything unsafe or corrupt."""
+    target.mkdir(parents=True, exist_ok=True)
+    total = 0
+    count = 0
+    # Header blocks and padding add a little to what the tar stream holds beyond file data.
+    try:
+        with gzip.open(source, "rb") as raw:
+            capped = _CappedReader(raw, max_size + max_files * 1024 + 1024 * 1024)
+            with tarfile.open(fileobj=capped, mode="r|") as archive:  # type: ignore[call-overload]
+                for member in archive:
+                    count += 1
+                    if count > max_files:
+                        raise ArchiveError(f"the archive holds more than {max_files} entries")
+                    relative = _check_member(member)
+                    if not relative:
+                        continue
+                    total += max(member.size, 0)
+                    if total > max_size:
+                        raise ArchiveError(
+                            f"the archive unpacks to more than {max_size} bytes (the limit); "
+                            "remove large files or raise --max-unpacked-size"
+                        )
+                    member.name = relative
+                    if member.islnk():
+                        member.linkname = posixpath.normpath(member.linkname)
+                    archive.extract(member, target, filter="data")
+    except ArchiveError:
+        raise
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise ArchiveError(f"not a valid .tar.gz archive: {exc}") from None
+    if count == 0:
+        raise ArchiveError("the archive is empty")
+    return total
+
+
+def directory_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+def worker_env(code_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A small environment for user code: no platform secrets, the deployment's ``.deps`` and
+    the platform's interpreter first on ``PATH``."""
+    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", os.defpath)])
+    paths = [str(code_dir / ".deps")]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+async def _kill(process: asyncio.subprocess.Process) -> None:
+    """Kill a process started with ``start_new_session`` and everything it started."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), 5)
+
+
+async def _run(
+    args: list[str] | str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    output: Callable[[str], None],
+) -> int | None:
+    """Run a process (a shell command if ``args`` is a string), feeding its combined output
+    to ``output`` line by line. Returns the exit code, or ``None`` if it timed out (it and its
+    children are killed)."""
+    if isinstance(args, str):
+        process = await asyncio.create_subprocess_shell(
+            args,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    else:
+        process = await asyncio.create_subprocess_exec(
+            *args,
+            cwd=cwd,
+            env=dict(env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    assert process.stdout is not None
+
+    async def pump() -> None:
+        assert process.stdout is not None
+        while True:
+            line = await process.stdout.readline()
+            if not line:
+                return
+            output(line.decode("utf-8", "replace").rstrip("\n"))
+
+    try:
+        await asyncio.wait_for(asyncio.gather(pump(), process.wait()), timeout)
+    except asyncio.TimeoutError:
+        await _kill(process)
+        return None
+    except asyncio.CancelledError:
+        await _kill(process)
+        raise
+    return process.returncode
+
+
+# -- the build queue -----------------------------------------------------------------------------
+
+
+class BuildLog:
+    """Build output, tail-capped at 1,000,000 characters like Appwrite's."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._truncated = False
+
+    def add(self, line: str) -> None:
+        self._parts.append(line + "\n")
+        self._size += len(line) + 1
+        while self._size > LOG_LIMIT and self._parts:
+            self._size -= len(self._parts.pop(0))
+            self._truncated = True
+
+    def step(self, message: str) -> None:
+        self.add(f"[{time.strftime('%H:%M:%S')}] {message}")
+
+    def text(self) -> str:
+        body = "".join(self._parts)
+        return LOG_TRUNCATED + body if self._truncated else body
+
+
+Row = dict[str, Any]
+StoreUpdate = Callable[..., Awaitable[Row | None]]
+
+
+class BuildFailed(Exception):
+    pass
+
+
+class Builder:
+    """Runs builds in the background, at most ``config.concurrency`` at a time.
+
+    ``update(deployment_id, values, only_if_status=...)`` persists progress; ``finished(row)``
+    is called with the final row of every build that ended ready or failed.
+    """
+
+    def __init__(
+        self,
+        paths: Paths,
+        config: BuildConfig,
+        update: StoreUpdate,
+        finished: Callable[[Row], Awaitable[None]],
+    ) -> None:
+        self.paths = paths
+        self.config = config
+        self._update = update
+        self._finished = finished
+        self._queue: asyncio.Queue[Row] = asyncio.Queue()
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._loops: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        for _ in range(self.config.concurrency):
+            self._loops.append(asyncio.create_task(self._loop()))
+
+    async def stop(self) -> None:
+        for task in [*self._loops, *self._running.values()]:
+            task.cancel()
+        for task in [*self._loops, *self._running.values()]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._loops.clear()
+
+    def enqueue(self, deployment: Row) -> None:
+        self._queue.put_nowait(deployment)
+
+    def cancel(self, deployment_id: str) -> None:
+        task = self._running.get(deployment_id)
+        if task is not None:
+            task.cancel()
+
+    async def _loop(self) -> None:
+        while True:
+            deployment = await self._queue.get()
+            task = asyncio.create_task(self._build(deployment))
+            self._running[deployment["id"]] = task
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+            except Exception:  # noqa: BLE001 - one build's bug must not stop the queue
+                log.exception("build of deployment %s crashed", deployment["id"])
+            finally:
+                self._running.pop(deployment["id"], None)
+
+    async def _build(self, deployment: Row) -> None:
+        dep_id: str = deployment["id"]
+        fn_id: str = deployment["function_id"]
+        started = time.monotonic()
+        logs = BuildLog()
+        row = await self._update(dep_id, {"status": "processing"}, only_if_status=["waiting"])
+        if row is None:
+            return  # canceled (or deleted) while waiting
+        logs.step(f"Build of deployment {dep_id} started")
+        row = await self._update(
+            dep_id, {"status": "building", "build_logs": logs.text()}, only_if_status=["processing"]
+        )
+        if row is None:
+            return
+        code = self.paths.code(fn_id, dep_id)
+        status = "failed"
+        routes: list[dict[str, Any]] = []
+        try:
+            routes = await self._steps(deployment, code, logs)
+            status = "ready"
+            logs.step("Build succeeded")
+        except BuildFailed as exc:
+            logs.step(f"Build failed: {exc}")
+        except asyncio.CancelledError:
+            logs.step("Build canceled")
+            await self._update(dep_id, {"build_logs": logs.text()})
+            raise
+        duration = time.monotonic() - started
+        build_size = directory_size(code) if status == "ready" else 0
+        final = await self._update(
+            dep_id,
+            {
+                "status": status,
+                "build_logs": logs.text(),
+                "build_duration": int(round(duration)),
+                "build_size": build_size,
+                "total_size": int(deployment["source_size"]) + build_size,
+                "routes": routes,
+            },
+            only_if_status=["building"],
+        )
+        if final is not None:
+            await self._finished(final)
+
+    async def _steps(self, deployment: Row, code: Path, logs: BuildLog) -> list[dict[str, Any]]:
+        dep_id: str = deployment["id"]
+        source = self.paths.source(deployment["function_id"], dep_id)
+        if code.exists():
+            await asyncio.to_thread(shutil.rmtree, code, True)
+        logs.step(f"Extracting {source.name} ({deployment['source_size']} bytes)")
+        try:
+            unpacked = await asyncio.to_thread(
+                extract_archive,
+                source,
+                code,
+                max_size=self.config.max_unpacked_size,
+                max_files=self.config.max_files,
+            )
+        except ArchiveError as exc:
+            await asyncio.to_thread(shutil.rmtree, code, True)
+            raise BuildFailed(f"unsafe or invalid archive: {exc}") from None
+        logs.step(f"Extracted {unpacked} bytes")
+        entrypoint = deployment["entrypoint"]
+        entry = (code / entrypoint).resolve()
+        if not entry.is_relative_to(code.resolve()) or not entry.is_file():
+            raise BuildFailed(
+                f"entrypoint {entrypoint!r} is not a file in the archive; set --entrypoint "
+                "or put it at the archive's root"
+            )
+        env = worker_env(code, {"PIP_TARGET": str(code / ".deps")})
+        commands = deployment["commands"].strip()
+        if commands:
+            logs.step(f"Running commands: {commands}")
+            rc = await _run(
+                commands,
+                cwd=code,
+                env=env,
+                timeout=self.config.commands_timeout,
+                output=logs.add,
+            )
+            if rc is None:
+                raise BuildFailed(f"commands timed out after {self.config.commands_timeout:g} s")
+            if rc != 0:
+                raise BuildFailed(f"commands exited with status {rc}")
+        logs.step("Byte-compiling")
+        compile_env = {**env}
+        compile_env.pop("PYTHONDONTWRITEBYTECODE", None)
+        rc = await _run(
+            [sys.executable, "-m", "compileall", "-q", "-x", r"[/\\]\.deps[/\\]", "."],
+            cwd=code,
+            env=compile_env,
+            timeout=self.config.check_timeout,
+            output=logs.add,
+        )
+        if rc != 0:
+            raise BuildFailed("byte-compiling failed (see the errors above)")
+        logs.step(f"Loading {entrypoint} in a separate process")
+        lines: list[str] = []
+        rc = await _run(
+            [sys.executable, "-m", "wixhttp.platform.builds", "inspect", str(entry)],
+            cwd=code,
+            env=env,
+            timeout=self.config.check_timeout,
+            output=lines.append,
+        )
+        if rc is None:
+            raise BuildFailed(
+                f"loading the entrypoint took longer than {self.config.check_timeout:g} s"
+            )
+        marker = next((ln for ln in reversed(lines) if ln.startswith(_ROUTES_MARKER)), None)
+        for line in lines:
+            if not line.startswith(_ROUTES_MARKER):
+                logs.add(line)
+        if rc != 0 or marker is None:
+            raise BuildFailed(f"{entrypoint} could not be loaded (see the error above)")
+        routes: list[dict[str, Any]] = json.loads(marker[len(_ROUTES_MARKER) :])
+        for route in routes:
+            logs.add(f"  /_functions/{route['name']}  {', '.join(route['methods'])}")
+        return routes
+
+
+_ROUTES_MARKER = "WIXHTTP-ROUTES "
+
+
+def _inspect(entry: str) -> int:
+    """Load ``entry`` as a worker would; print its routes (or the error) and exit."""
+    from wixhttp.loading import SiteLoadError, load_routes
+
+    try:
+        table = load_routes(entry)
+    except SiteLoadError as exc:
+        print(str(exc), flush=True)
+        if exc.details and exc.details != str(exc):
+            print(exc.details.rstrip(), flush=True)
+        return 2
+    routes = [{"name": r.name, "methods": list(r.methods)} for r in table.functions.values()]
+    print(_ROUTES_MARKER + json.dumps(routes), flush=True)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - run as a subprocess by Builder
+    if len(sys.argv) == 3 and sys.argv[1] == "inspect":
+        sys.exit(_inspect(sys.argv[2]))
+    print("usage: python -m wixhttp.platform.builds inspect ENTRY", file=sys.stderr)
+    sys.exit(64)

@@ -1,0 +1,351 @@
+"""The platform's commands: ``platform``, ``keys``, ``deploy`` and ``publish``.
+
+Registered into the main ``wixhttp`` group by :mod:`wixhttp.cli` (lazily). Thin: parse, call,
+print. Secrets are printed once, by ``keys create``, and never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import os
+import sys
+import tarfile
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import httpx
+
+from wixhttp.platform.auth import DEFAULT_PROJECT, SCOPES, create_key, validate_scopes
+from wixhttp.platform.builds import BuildConfig
+from wixhttp.platform.store import Store
+
+__all__ = ["deploy_command", "keys_group", "platform_command", "publish_command"]
+
+T = TypeVar("T")
+
+DATA = click.option(
+    "--data",
+    "data_dir",
+    default="wixhttp-data",
+    show_default=True,
+    envvar="WIXHTTP_PLATFORM_DATA",
+    type=click.Path(file_okay=False),
+    help="The platform's data directory (database and deployments).",
+)
+PROJECT = click.option(
+    "--project", default=DEFAULT_PROJECT, show_default=True, help="The project id clients send."
+)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+async def _with_store(data_dir: str, action: Any) -> Any:
+    store = Store.in_directory(Path(data_dir))
+    try:
+        await store.init()
+        return await action(store)
+    finally:
+        await store.close()
+
+
+@click.command("platform")
+@DATA
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@PROJECT
+@click.option(
+    "--activation-limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Activations (publishes) allowed per function per --activation-window.",
+)
+@click.option(
+    "--activation-window",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds.",
+)
+@click.option(
+    "--max-unpacked-size",
+    default=100 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes a deployment archive may unpack to.",
+)
+@click.option(
+    "--commands-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a deployment's build commands may run.",
+)
+def platform_command(
+    data_dir: str,
+    host: str,
+    port: int,
+    project: str,
+    activation_limit: int,
+    activation_window: float,
+    max_unpacked_size: int,
+    commands_timeout: float,
+) -> None:
+    """Run the functions platform (Appwrite Functions API at /v1)."""
+    import uvicorn
+
+    from wixhttp.platform.api import create_platform_app
+    from wixhttp.platform.service import PlatformConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    data = Path(data_dir).resolve()
+    config = PlatformConfig(
+        data_dir=data,
+        project_id=project,
+        host=host,
+        port=port,
+        activation_limit=activation_limit,
+        activation_window=activation_window,
+        build=BuildConfig(max_unpacked_size=max_unpacked_size, commands_timeout=commands_timeout),
+    )
+    keys = _run(_with_store(str(data), lambda store: store.list_keys()))
+    click.echo(f"wixhttp platform: data in {data}, project {project!r}", err=True)
+    click.echo(f"  API endpoint: {config.endpoint}", err=True)
+    if not any(not k["revoked_at"] for k in keys):
+        click.echo(
+            f"  no API key yet; create one with:\n    wixhttp keys create --data {data} "
+            "--scopes functions.read,functions.write,executions.read,executions.write",
+            err=True,
+        )
+    app = create_platform_app(config)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """Manage the platform's API keys (stored hashed; a key is shown only when created)."""
+
+
+@keys_group.command("create")
+@DATA
+@PROJECT
+@click.option(
+    "--scopes",
+    required=True,
+    multiple=True,
+    help=f"Comma-separated scopes: {', '.join(SCOPES)}.",
+)
+@click.option("--name", default="", help="A label for `keys list`.")
+def keys_create(data_dir: str, project: str, scopes: tuple[str, ...], name: str) -> None:
+    """Create a key. The last line of output is the key itself."""
+    try:
+        chosen = validate_scopes(s for group in scopes for s in group.split(","))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scopes") from None
+
+    async def action(store: Store) -> tuple[str, str]:
+        return await create_key(store, chosen, name=name, project_id=project)
+
+    key_id, secret = _run(_with_store(data_dir, action))
+    click.echo(f"created key {key_id} (project {project!r}, scopes {','.join(chosen)})", err=True)
+    click.echo("store it now: it is not shown again", err=True)
+    click.echo(secret)
+
+
+@keys_group.command("list")
+@DATA
+def keys_list(data_dir: str) -> None:
+    """List keys: id, project, scopes, created, status (never the secret)."""
+    rows = _run(_with_store(data_dir, lambda store: store.list_keys()))
+    if not rows:
+        click.echo("no keys")
+        return
+    for row in rows:
+        status = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(
+            f"{row['id']}  {row['project_id']}  …{row['hint']}  {','.join(row['scopes'])}  "
+            f"{row['created_at']}  {status}" + (f"  {row['name']}" if row["name"] else "")
+        )
+
+
+@keys_group.command("revoke")
+@DATA
+@click.argument("key_id")
+def keys_revoke(data_dir: str, key_id: str) -> None:
+    """Revoke a key by id (see `keys list`); it stops working within a second."""
+    revoked = _run(_with_store(data_dir, lambda store: store.revoke_key(key_id)))
+    if not revoked:
+        raise click.ClickException(f"no active key with id {key_id!r}")
+    click.echo(f"revoked {key_id}")
+
+
+# -- deploy & publish ----------------------------------------------------------------------------
+
+ENDPOINT = click.option(
+    "--endpoint",
+    default="http://127.0.0.1:8080/v1",
+    show_default=True,
+    envvar="WIXHTTP_ENDPOINT",
+    help="The platform's API endpoint.",
+)
+KEY = click.option(
+    "--key", envvar="WIXHTTP_KEY", required=True, help="API key (or set WIXHTTP_KEY)."
+)
+_SKIP = {"__pycache__", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".deps"}
+
+
+def _base(endpoint: str) -> str:
+    endpoint = endpoint.rstrip("/")
+    return endpoint[: -len("/v1")] if endpoint.endswith("/v1") else endpoint
+
+
+def pack_site(directory: Path) -> bytes:
+    """A ``.tar.gz`` of ``directory`` (no caches, VCS data or virtualenvs)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for root, dirs, files in os.walk(directory):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIP)
+            for name in sorted(files):
+                if name.endswith((".pyc", ".pyo")):
+                    continue
+                path = Path(root) / name
+                archive.add(path, arcname=str(path.relative_to(directory)), recursive=False)
+    return buffer.getvalue()
+
+
+def _fail(response: httpx.Response) -> click.ClickException:
+    try:
+        message = response.json().get("message", response.text)
+    except ValueError:
+        message = response.text
+    return click.ClickException(f"{response.status_code}: {message}")
+
+
+@click.command("deploy")
+@click.argument("site", type=click.Path(exists=True, file_okay=False))
+@click.option("--function", "function_id", required=True, help="The function id.")
+@click.option("--activate", is_flag=True, help="Serve it at /_functions once it is ready.")
+@click.option("--entrypoint", default="http_functions.py", show_default=True)
+@click.option(
+    "--commands", default="", help="Build commands, e.g. 'pip install -r requirements.txt'."
+)
+@click.option("--wait", "wait_seconds", default=300.0, show_default=True, help="Seconds to wait.")
+@ENDPOINT
+@KEY
+@PROJECT
+def deploy_command(
+    site: str,
+    function_id: str,
+    activate: bool,
+    entrypoint: str,
+    commands: str,
+    wait_seconds: float,
+    endpoint: str,
+    key: str,
+    project: str,
+) -> None:
+    """Pack SITE, upload it as a deployment of FUNCTION (created if missing), wait for the build."""
+    api = _base(endpoint) + "/v1"
+    headers = {"X-Appwrite-Project": project, "X-Appwrite-Key": key}
+    with httpx.Client(base_url=api, headers=headers, timeout=120) as client:
+        found = client.get(f"/functions/{function_id}")
+        if found.status_code == 404 and found.json().get("type") == "function_not_found":
+            runtimes = client.get("/functions/runtimes").json()["runtimes"]
+            created = client.post(
+                "/functions",
+                json={
+                    "functionId": function_id,
+                    "name": function_id,
+                    "runtime": runtimes[0]["$id"],
+                    "execute": ["any"],
+                    "entrypoint": entrypoint,
+                },
+            )
+            if created.status_code >= 400:
+                raise _fail(created)
+            click.echo(f"created function {function_id} ({runtimes[0]['$id']}, execute: any)")
+        elif found.status_code >= 400:
+            raise _fail(found)
+        archive = pack_site(Path(site))
+        response = client.post(
+            f"/functions/{function_id}/deployments",
+            data={
+                "entrypoint": entrypoint,
+                "commands": commands,
+                "activate": "true" if activate else "false",
+            },
+            files={"code": ("code.tar.gz", archive)},
+        )
+        if response.status_code >= 400:
+            raise _fail(response)
+        deployment = response.json()
+        click.echo(f"uploaded deployment {deployment['$id']} ({len(archive)} bytes); building…")
+        deadline = time.monotonic() + wait_seconds
+        while deployment["status"] not in ("ready", "failed", "canceled"):
+            if time.monotonic() > deadline:
+                raise click.ClickException(f"still {deployment['status']} after {wait_seconds:g} s")
+            time.sleep(0.2)
+            polled = client.get(f"/functions/{function_id}/deployments/{deployment['$id']}")
+            if polled.status_code >= 400:
+                raise _fail(polled)
+            deployment = polled.json()
+        if deployment["status"] != "ready":
+            click.echo(deployment["buildLogs"], err=True)
+            raise click.ClickException(f"deployment {deployment['$id']} {deployment['status']}")
+        click.echo(
+            f"deployment {deployment['$id']} ready in {deployment['buildDuration']} s"
+            + (
+                " and active"
+                if activate
+                else f"; publish it with: wixhttp publish --function {function_id}"
+            )
+        )
+        click.echo(f"dev URL: {_base(endpoint)}/functions/{function_id}/_functions-dev/<name>")
+
+
+@click.command("publish")
+@click.option("--function", "function_id", required=True, help="The function id.")
+@ENDPOINT
+@KEY
+def publish_command(function_id: str, endpoint: str, key: str) -> None:
+    """Activate FUNCTION's latest ready deployment (Wix's upsertFunctionActivation)."""
+    url = _base(endpoint) + "/functions/v1/activations/upsert"
+    response = httpx.post(
+        url,
+        json={"functionActivation": {"functionId": function_id}},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=60,
+    )
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+            code = body.get("details", {}).get("applicationError", {}).get("code", "")
+            message = f"{code}: {body.get('message', '')}" if code else body.get("message", "")
+        except ValueError:
+            message = response.text
+        raise click.ClickException(f"{response.status_code} {message}")
+    activation = response.json()["functionActivation"]
+    click.echo(
+        f"published {function_id}: deployment {activation['deploymentId']}, "
+        f"revision {activation['revision']}"
+    )
+    click.echo(f"URL: {_base(endpoint)}/functions/{function_id}/_functions/<name>")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(platform_command())

@@ -1,0 +1,311 @@
+"""Worker processes, one per (function, deployment), and the proxy in front of them.
+
+A worker is ``python -m wixhttp.platform.worker`` serving one deployment's code with the core
+app over a Unix socket. It is started on first use and kept warm. User code never runs in the
+platform process: a handler that calls ``os._exit`` or loops forever takes down only its own
+worker, which is replaced on the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+__all__ = [
+    "ProxyResponse",
+    "WorkerCrashed",
+    "WorkerError",
+    "WorkerPool",
+    "WorkerSpec",
+    "WorkerStartFailed",
+    "WorkerTimeout",
+]
+
+log = logging.getLogger("wixhttp.platform")
+
+_HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+    }
+)
+
+
+class WorkerError(Exception):
+    """A worker could not answer; ``status`` is what the platform replies with."""
+
+    status = 502
+
+
+class WorkerStartFailed(WorkerError):
+    status = 503
+
+
+class WorkerCrashed(WorkerError):
+    status = 502
+
+
+class WorkerTimeout(WorkerError):
+    status = 504
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker serves and how."""
+
+    function_id: str
+    deployment_id: str
+    entry: Path  # the deployment's entrypoint file
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 15.0  # the handler timeout; the proxy allows a little more
+    log_path: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.function_id, self.deployment_id)
+
+
+@dataclass
+class ProxyResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+class Worker:
+    def __init__(self, spec: WorkerSpec, sock: str, process: asyncio.subprocess.Process) -> None:
+        self.spec = spec
+        self.sock = sock
+        self.process = process
+        self.client = httpx.AsyncClient(
+            transport=httpx.AsyncHTTPTransport(uds=sock, retries=0),
+            base_url="http://worker",
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    async def stop(self) -> None:
+        await self.client.aclose()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 3)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.process.wait(), 3)
+        with contextlib.suppress(OSError):
+            os.unlink(self.sock)
+
+
+def _tail(path: Path | None, limit: int = 4000) -> str:
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(0, size - limit))
+            return file.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+class WorkerPool:
+    """Starts, reuses, replaces and stops workers."""
+
+    def __init__(self, *, start_timeout: float = 30.0) -> None:
+        self._dir = tempfile.mkdtemp(prefix="wxp-")  # short: socket paths max out at 107 bytes
+        self._workers: dict[tuple[str, str], Worker] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._counter = itertools.count(1)
+        self._start_timeout = start_timeout
+
+    def __len__(self) -> int:
+        return len(self._workers)
+
+    def running(self) -> list[tuple[str, str]]:
+        return [key for key, worker in self._workers.items() if worker.alive]
+
+    async def get(self, spec: WorkerSpec) -> Worker:
+        worker = self._workers.get(spec.key)
+        if worker is not None and worker.alive:
+            return worker
+        lock = self._locks.setdefault(spec.key, asyncio.Lock())
+        async with lock:
+            worker = self._workers.get(spec.key)
+            if worker is not None and worker.alive:
+                return worker
+            if worker is not None:
+                await self._discard(worker)
+            worker = await self._start(spec)
+            self._workers[spec.key] = worker
+            return worker
+
+    async def _start(self, spec: WorkerSpec) -> Worker:
+        sock = os.path.join(self._dir, f"w{next(self._counter)}.sock")
+        with contextlib.suppress(OSError):
+            os.unlink(sock)
+        args = [
+            sys.executable,
+            "-m",
+            "wixhttp.platform.worker",
+            "--site",
+            str(spec.entry),
+            "--uds",
+            sock,
+            "--timeout",
+            f"{spec.timeout:g}",
+        ]
+        output: int | None = asyncio.subprocess.DEVNULL
+        log_file = None
+        if spec.log_path is not None:
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = open(spec.log_path, "ab")  # noqa: SIM115 - handed to the child
+            output = log_file.fileno()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                cwd=str(spec.entry.parent),
+                env=dict(spec.env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        finally:
+            if log_file is not None:
+                log_file.close()
+        worker = Worker(spec, sock, process)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._start_timeout
+        while True:
+            if process.returncode is not None:
+                await worker.stop()
+                detail = _tail(spec.log_path)
+                raise WorkerStartFailed(
+                    f"the function's worker exited while starting (exit code "
+                    f"{process.returncode})" + (f": {detail}" if detail else "")
+                )
+            if os.path.exists(sock):
+                try:
+                    _reader, writer = await asyncio.open_unix_connection(sock)
+                except OSError:
+                    pass
+                else:
+                    writer.close()
+                    with contextlib.suppress(OSError):
+                        await writer.wait_closed()
+                    log.info(
+                        "worker for %s/%s started (pid %s)",
+                        spec.function_id,
+                        spec.deployment_id,
+                        process.pid,
+                    )
+                    return worker
+            if loop.time() > deadline:
+                await worker.stop()
+                raise WorkerStartFailed(
+                    f"the function's worker did not start within {self._start_timeout:g} s"
+                )
+            await asyncio.sleep(0.01)
+
+    async def _discard(self, worker: Worker) -> None:
+        if self._workers.get(worker.spec.key) is worker:
+            del self._workers[worker.spec.key]
+        await worker.stop()
+
+    async def forward(
+        self,
+        spec: WorkerSpec,
+        method: str,
+        target: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> ProxyResponse:
+        """Send one request to the worker for ``spec`` (starting it if needed)."""
+        worker = await self.get(spec)
+        request = httpx.Request(
+            method,
+            httpx.URL("http://worker" + target.decode("latin-1")),
+            headers=[(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP],
+            content=body,
+        )
+        # The handler timeout is enforced by the worker itself (it answers 504); this is the
+        # backstop for code that blocks the worker's event loop.
+        timeout = httpx.Timeout(spec.timeout + 5.0, connect=5.0)
+        request.extensions["timeout"] = timeout.as_dict()
+        try:
+            response = await worker.client.send(request, stream=True)
+            try:
+                content = b"".join([chunk async for chunk in response.aiter_raw()])
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException:
+            log.warning(
+                "worker for %s/%s did not answer within %g s; restarting it",
+                spec.function_id,
+                spec.deployment_id,
+                spec.timeout + 5.0,
+            )
+            await self._discard(worker)
+            raise WorkerTimeout(
+                f"the function did not answer within {spec.timeout + 5.0:g} s; its worker was "
+                "restarted"
+            ) from None
+        except httpx.TransportError as exc:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(worker.process.wait(), 1.0)
+            code = worker.process.returncode
+            await self._discard(worker)
+            if code is not None:
+                log.warning(
+                    "worker for %s/%s crashed (exit code %s)",
+                    spec.function_id,
+                    spec.deployment_id,
+                    code,
+                )
+                raise WorkerCrashed(
+                    f"the function's worker crashed (exit code {code}) while handling the "
+                    "request; it is restarted on the next request"
+                ) from None
+            raise WorkerCrashed(f"the function's worker failed: {type(exc).__name__}") from None
+        out = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
+        return ProxyResponse(response.status_code, out, content)
+
+    async def retire(self, function_id: str, keep: Iterable[str] = ()) -> None:
+        """Stop ``function_id``'s workers except those serving a deployment in ``keep``."""
+        keep_ids = set(keep)
+        for key, worker in list(self._workers.items()):
+            if key[0] == function_id and key[1] not in keep_ids:
+                await self._discard(worker)
+
+    async def close(self) -> None:
+        workers = list(self._workers.values())
+        self._workers.clear()
+        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        shutil.rmtree(self._dir, ignore_errors=True)

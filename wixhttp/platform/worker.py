@@ -1,0 +1,64 @@
+"""One function deployment, served by the core app over a Unix socket.
+
+``python -m wixhttp.platform.worker --site CODE/http_functions.py --uds SOCK [--timeout S]``
+
+Started by :mod:`wixhttp.platform.runtimes`, one process per (function, deployment). It exits
+when its parent (the platform) goes away, so a killed platform leaves no workers behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+
+__all__ = ["main"]
+
+
+def _exit_with_parent(parent: int) -> None:
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wixhttp.platform.worker")
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--uds", required=True)
+    parser.add_argument("--timeout", type=float, default=None)
+    parser.add_argument("--max-body-size", type=int, default=None)
+    args = parser.parse_args(argv)
+
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+    import uvicorn
+
+    from wixhttp.app import create_app
+    from wixhttp.loading import SiteLoadError
+
+    site_dir = os.path.dirname(os.path.abspath(args.site))
+    os.chdir(site_dir)
+    try:
+        app = create_app(args.site, timeout=args.timeout, max_body_size=args.max_body_size)
+    except SiteLoadError as exc:
+        print(f"wixhttp worker: {exc}", file=sys.stderr, flush=True)
+        return 3
+    config = uvicorn.Config(
+        app,
+        uds=args.uds,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=300,
+        server_header=False,
+        date_header=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - a subprocess
+    sys.exit(main())
