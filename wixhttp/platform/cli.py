@@ -82,6 +82,13 @@ async def _with_store(data_dir: str, action: Any) -> Any:
     help="Bytes a deployment archive may unpack to.",
 )
 @click.option(
+    "--max-source-size",
+    default=30_000_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes a deployment archive may have (Appwrite's _APP_COMPUTE_SIZE_LIMIT).",
+)
+@click.option(
     "--commands-timeout",
     default=600.0,
     show_default=True,
@@ -96,6 +103,7 @@ def platform_command(
     activation_limit: int,
     activation_window: float,
     max_unpacked_size: int,
+    max_source_size: int,
     commands_timeout: float,
 ) -> None:
     """Run the functions platform (Appwrite Functions API at /v1)."""
@@ -113,6 +121,7 @@ def platform_command(
         port=port,
         activation_limit=activation_limit,
         activation_window=activation_window,
+        max_source_size=max_source_size,
         build=BuildConfig(max_unpacked_size=max_unpacked_size, commands_timeout=commands_timeout),
     )
     keys = _run(_with_store(str(data), lambda store: store.list_keys()))
