@@ -133,6 +133,21 @@ def test_returning_none_is_a_500_whose_log_says_where_and_what_to_return(
     )
 
 
+@pytest.mark.parametrize(
+    ("name", "defined_at"),
+    [("none_callable", "def __call__(self, request):"), ("none_partial", "def _forgetful(")],
+)
+def test_returning_none_from_a_callable_object_or_partial_names_its_code(
+    client: TestClient, caplog: pytest.LogCaptureFixture, name: str, defined_at: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        assert client.get(f"/_functions/{name}").status_code == 500
+    [record] = errors(caplog)
+    assert record.getMessage().startswith(
+        f"{ENTRY}:{line_of(defined_at)}: handler get_{name} returned None; return ok(...)"
+    )
+
+
 def test_with_debug_on_the_none_hint_is_in_the_500(debug_client: TestClient) -> None:
     reply = debug_client.get("/_functions/none")
     assert reply.status_code == 500
@@ -181,6 +196,21 @@ def test_a_duck_typed_object_with_a_status_is_a_response(client: TestClient) -> 
 def test_a_duck_typed_status_alone_is_enough(client: TestClient) -> None:
     reply = client.get("/_functions/duck_status_only")
     assert (reply.status_code, reply.content) == (204, b"")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: app.py does not await an awaitable a handler returns; the spec (section 3.1) "
+    "says handlers 'can be async or return a Promise', and JavaScript flattens a promise "
+    "returned from an async function, but a plain def returning a coroutine (or an async def "
+    "returning one) gets a 500 'returned coroutine', plus a never-awaited RuntimeWarning",
+)
+@pytest.mark.parametrize("name", ["promise", "apromise"])
+def test_an_awaitable_returned_by_a_handler_is_awaited_like_a_promise(
+    client: TestClient, name: str
+) -> None:
+    reply = client.get(f"/_functions/{name}")
+    assert (reply.status_code, reply.text) == (200, "resolved")
 
 
 @pytest.mark.xfail(

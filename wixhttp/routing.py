@@ -9,6 +9,7 @@ from a helper module does not become an endpoint by accident.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 from collections.abc import Callable, Mapping
@@ -84,8 +85,14 @@ def _is_async(func: Callable[..., Any]) -> bool:
 
 
 def _location(func: Callable[..., Any]) -> tuple[str | None, int | None]:
-    target = inspect.unwrap(func)
+    """Where the handler's code is: its own, a partial's function, or an instance's __call__."""
+    target: Any = inspect.unwrap(func)
+    while isinstance(target, functools.partial):
+        target = inspect.unwrap(target.func)
     code = getattr(target, "__code__", None)
+    if code is None and not inspect.isroutine(target):
+        call = getattr(type(target), "__call__", None)  # noqa: B004 - a callable instance
+        code = getattr(inspect.unwrap(call), "__code__", None) if call is not None else None
     if code is not None:
         return code.co_filename, code.co_firstlineno
     try:

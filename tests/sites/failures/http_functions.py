@@ -1,6 +1,7 @@
 """Handlers that misbehave, are slow, talk, or leave a trace (tests/test_app.py)."""
 
 import asyncio
+import functools
 import logging
 import os
 import sys
@@ -108,3 +109,37 @@ def get_exit(request):
 
 async def get_aexit(request):
     raise SystemExit(4)
+
+
+class _Forgetful:
+    def __call__(self, request):
+        request.path  # forgot the return, in a callable object
+
+
+get_none_callable = _Forgetful()
+
+
+def _forgetful(request, extra):
+    request.path  # forgot the return, behind functools.partial
+
+
+get_none_partial = functools.partial(_forgetful, extra=1)
+
+
+class _Promise:
+    """A JavaScript-style promise: an awaitable that resolves to a response."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def __await__(self):
+        yield from ()
+        return self._value
+
+
+def get_promise(request):
+    return _Promise(ok(body="resolved"))
+
+
+async def get_apromise(request):
+    return _Promise(ok(body="resolved"))
