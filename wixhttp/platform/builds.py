@@ -291,6 +291,7 @@ class BuildLog:
 
 Row = dict[str, Any]
 StoreUpdate = Callable[..., Awaitable[Row | None]]
+StoreFinish = Callable[..., Awaitable[Row | None]]
 
 
 class BuildFailed(Exception):
@@ -300,8 +301,10 @@ class BuildFailed(Exception):
 class Builder:
     """Runs builds in the background, at most ``config.concurrency`` at a time.
 
-    ``update(deployment_id, values, only_if_status=...)`` persists progress; ``finished(row)``
-    is called with the final row of every build that ended ready or failed.
+    ``update(deployment_id, values, only_if_status=...)`` persists progress;
+    ``finish(deployment_id, values, only_if_status=...)`` persists the outcome (and activates
+    the deployment in the same transaction); ``finished(row)`` is then called with the final
+    row of every build that ended ready or failed.
     """
 
     def __init__(
@@ -309,11 +312,13 @@ class Builder:
         paths: Paths,
         config: BuildConfig,
         update: StoreUpdate,
+        finish: StoreFinish,
         finished: Callable[[Row], Awaitable[None]],
     ) -> None:
         self.paths = paths
         self.config = config
         self._update = update
+        self._finish = finish
         self._finished = finished
         self._queue: asyncio.Queue[Row] = asyncio.Queue()
         self._running: dict[str, asyncio.Task[None]] = {}
@@ -383,7 +388,7 @@ class Builder:
             raise
         duration = time.monotonic() - started
         build_size = directory_size(code) if status == "ready" else 0
-        final = await self._update(
+        final = await self._finish(
             dep_id,
             {
                 "status": status,

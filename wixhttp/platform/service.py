@@ -60,7 +60,11 @@ class Platform:
         self.store = store or Store.in_directory(config.data_dir)
         self.keys = KeyCache(self.store)
         self.builder = Builder(
-            self.paths, config.build, self.update_deployment, self._build_finished
+            self.paths,
+            config.build,
+            self.update_deployment,
+            self.store.finish_deployment,
+            self._build_finished,
         )
         self.workers = WorkerPool()
         self._routes: dict[str, FunctionRoutes] = {}
@@ -132,19 +136,16 @@ class Platform:
         self.builder.enqueue(deployment)
 
     async def _build_finished(self, deployment: Row) -> None:
+        """The build's outcome is stored (and, if ready with activate, it is active)."""
         function_id = deployment["function_id"]
         self.invalidate(function_id)
-        if deployment["status"] == "ready" and deployment["activate"]:
-            function = await self.activate(function_id, deployment)
-            if function is not None:
-                log.info("deployment %s of %s is ready and active", deployment["id"], function_id)
-        else:
-            log.info(
-                "deployment %s of %s finished: %s",
-                deployment["id"],
-                function_id,
-                deployment["status"],
-            )
+        log.info(
+            "deployment %s of %s finished: %s%s",
+            deployment["id"],
+            function_id,
+            deployment["status"],
+            " and active" if deployment["status"] == "ready" and deployment["activate"] else "",
+        )
         await self.retire_unused(function_id)
 
     async def activate(self, function_id: str, deployment: Row) -> Row | None:

@@ -479,6 +479,47 @@ class Store:
             condition=condition,
         )
 
+    async def finish_deployment(
+        self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str]
+    ) -> Row | None:
+        """End a build, in one transaction: update the deployment (if its status is still one
+        of ``only_if_status``); if it is now ready and meant to be activated, make it the
+        function's active deployment; keep ``latestDeploymentStatus`` in step."""
+        stamp = now()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(deployments)
+                .where(deployments.c.id == deployment_id, deployments.c.status.in_(only_if_status))
+                .values(**values, updated_at=stamp)
+            )
+            if result.rowcount == 0:
+                return None
+            row = (
+                (await conn.execute(select(deployments).where(deployments.c.id == deployment_id)))
+                .mappings()
+                .one()
+            )
+            function = (functions.c.project_id == row["project_id"]) & (
+                functions.c.id == row["function_id"]
+            )
+            await conn.execute(
+                update(functions)
+                .where(function, functions.c.latest_deployment_id == deployment_id)
+                .values(latest_deployment_status=row["status"], updated_at=stamp)
+            )
+            if row["status"] == "ready" and row["activate"]:
+                await conn.execute(
+                    update(functions)
+                    .where(function)
+                    .values(
+                        deployment_id=deployment_id,
+                        deployment_created_at=row["created_at"],
+                        live=True,
+                        updated_at=stamp,
+                    )
+                )
+        return dict(row)
+
     async def record_chunk(self, deployment_id: str) -> Row | None:
         """Count one more uploaded chunk, atomically; returns the deployment after it."""
         return await self._update(
