@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ClientFactory, ServerFactory, site
+from conftest import ClientFactory, ServerFactory, raw_request, site
 
 from wixhttp import create_app
 from wixhttp.testing import TestClient
@@ -200,6 +200,24 @@ def test_ip_is_the_right_most_untrusted_address_of_the_forwarded_chain(
     assert echo(client, "/_functions/echo", headers={"X-Forwarded-For": chain})["ip"] == ip
 
 
+@pytest.mark.parametrize(
+    ("headers", "url"),
+    [
+        (
+            {"X-Forwarded-Proto": "https, http", "X-Forwarded-Host": "a.example, b.example"},
+            "https://a.example/_functions/echo",
+        ),
+        ({"X-Forwarded-Proto": "", "X-Forwarded-Host": " "}, "http://testserver/_functions/echo"),
+        ({"X-Forwarded-Host": "shop.example:8443"}, "http://shop.example:8443/_functions/echo"),
+    ],
+)
+def test_forwarded_proto_and_host_use_the_first_non_blank_value(
+    make_client: ClientFactory, headers: dict[str, str], url: str
+) -> None:
+    client = make_client("request_echo", trusted_proxies=["127.0.0.1"])
+    assert echo(client, "/_functions/echo", headers=headers)["url"] == url
+
+
 def test_trusted_ipv6_proxy(make_client: ClientFactory) -> None:
     client = make_client("request_echo", client=("::1", 5000), trusted_proxies=["::1"])
     assert echo(client, "/_functions/echo", headers=FORWARDED)["ip"] == "198.51.100.7"
@@ -222,6 +240,14 @@ def test_on_a_real_server_ip_is_the_socket_peer_and_url_the_host_asked_for(
     assert seen["ip"] == "127.0.0.1"
     assert seen["url"] == f"{server.url}/_functions/echo/a?b=c"
     assert seen["base_url"] == f"{server.url}/_functions"
+
+
+def test_without_a_host_header_url_uses_the_server_address(live_server: ServerFactory) -> None:
+    server = live_server(create_app(_site()))
+    reply = raw_request(server.port, b"GET /_functions/echo/a HTTP/1.0\r\n\r\n")
+    seen = json.loads(reply.body)
+    assert seen["url"] == f"http://127.0.0.1:{server.port}/_functions/echo/a"
+    assert seen["base_url"] == f"http://127.0.0.1:{server.port}/_functions"
 
 
 def test_on_a_real_server_forwarded_headers_from_a_trusted_proxy_are_used(
