@@ -340,6 +340,10 @@ def test_any_json_value_is_parsed(client: TestClient, name: str, value: Any) -> 
         (b"", "empty"),
         (b"   \n", "empty"),
         (b"\xff\xfe", "not valid JSON"),
+        (b"NaN", "NaN is not a JSON value"),
+        (b'{"a": -Infinity}', "-Infinity is not a JSON value"),
+        (b"[" * 100_000, "nested too deeply"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
     ],
 )
 def test_malformed_json_raises_a_value_error_the_handler_can_catch(
@@ -353,11 +357,12 @@ def test_malformed_json_raises_a_value_error_the_handler_can_catch(
 
 @pytest.mark.parametrize("name", ["uncaught", "auncaught"])
 @pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize("content", [b"{oops", b"[" * 100_000, b"NaN"])
 def test_malformed_json_left_uncaught_is_a_400_saying_why(
-    make_client: ClientFactory, name: str, debug: bool
+    make_client: ClientFactory, name: str, debug: bool, content: bytes
 ) -> None:
     client = make_client("request_echo", debug=debug)
-    reply = client.post(f"/_functions/{name}", content=b"{oops")
+    reply = client.post(f"/_functions/{name}", content=content)
     assert reply.status_code == 400
     assert reply.json()["error"] == "invalid_json"
     assert "not valid JSON" in reply.json()["message"]

@@ -30,13 +30,21 @@ class InvalidJSONBody(ValueError):
     """
 
 
+def _reject_constant(name: str) -> Any:
+    raise InvalidJSONBody(f"request body is not valid JSON: {name} is not a JSON value")
+
+
 def _decode_json(data: bytes) -> Any:
+    """Strict JSON, as JavaScript's ``JSON.parse`` reads it: no ``NaN``/``Infinity``, and a
+    body nested too deeply to parse is invalid JSON (a 400), not a ``RecursionError`` (a 500)."""
     if not data.strip():
         raise InvalidJSONBody("request body is empty; expected JSON")
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_reject_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidJSONBody(f"request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidJSONBody("request body is not valid JSON: it is nested too deeply") from None
 
 
 class RequestBody:
