@@ -8,6 +8,7 @@ given to them is ignored, as in Wix. ``response`` sets any status and defaults t
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -67,8 +68,9 @@ class WixHttpFunctionResponse:
         cases (``Content-Type`` and ``content-type``), the later one is sent.
 
         Raises ``ValueError`` when ``status`` is not an int from 100 to 599 (it is read/write, so
-        it is checked here) or a header name or value contains CR, LF or NUL (header
-        injection), and ``TypeError`` when the body cannot be serialised.
+        it is checked here), a header name is not an HTTP token, or a header value holds a
+        control character (CR/LF: header injection) or a character outside Latin-1; and
+        ``TypeError`` when the body cannot be serialised. The app turns these into a 500.
         """
         _check_status(self.status)
         body = self.body
@@ -94,10 +96,17 @@ class WixHttpFunctionResponse:
                 continue  # always computed from the body
             values = value if isinstance(value, list | tuple) else (value,)
             pairs: list[tuple[bytes, bytes]] = []
+            if not _TOKEN.fullmatch(key):
+                raise ValueError(
+                    f"invalid response header name {key!r}: use letters, digits and -"
+                )
             for item in values:
                 text = str(item)
-                if _unsafe(key) or _unsafe(text) or not key:
-                    raise ValueError(f"invalid response header {key!r}: {text!r}")
+                if _BAD_VALUE.search(text):
+                    raise ValueError(
+                        f"invalid response header {key!r}: {text!r} (control characters such "
+                        "as CR/LF, or characters outside Latin-1)"
+                    )
                 pairs.append((lowered.encode("latin-1"), text.encode("latin-1")))
             by_name.pop(lowered, None)  # a later spelling of the same name replaces it
             by_name[lowered] = pairs
@@ -115,8 +124,10 @@ def _check_status(status: object) -> None:
         raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
 
 
-def _unsafe(text: str) -> bool:
-    return "\r" in text or "\n" in text or "\0" in text
+# RFC 9110 field names are tokens; values may not hold control characters other than tab
+# (CR/LF would split the response) and must be encodable as Latin-1.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]")
 
 
 def _build(

@@ -139,7 +139,22 @@ def get_inject(request):
         return ok(body="x", headers={"X-Evil\r\nX-Injected": "1"})
     if where == "nul":
         return ok(body="x", headers={"X-Evil": "a\0b"})
-    return ok(body="x", headers={"X-Evil": ["fine", "bad\r\nX-Injected: 1"]})
+    if where == "list":
+        return ok(body="x", headers={"X-Evil": ["fine", "bad\r\nX-Injected: 1"]})
+    other = {
+        "space": {"X Evil": "v"},
+        "colon": {"X-Evil:": "v"},
+        "empty": {"": "v"},
+        "control": {"X-Evil": "a\x01b"},
+        "delete": {"X-Evil": "a\x7fb"},
+        "non_latin1": {"X-Evil": "€"},
+    }
+    return ok(body="x", headers=other[where])
+
+
+def get_tab(request):
+    """A tab and Latin-1 text are fine in a header value."""
+    return ok(body="x", headers={"X-Tab": "a\tb", "X-Latin": "café"})
 
 
 def get_not_options(request):
