@@ -52,6 +52,11 @@ _NO_CACHE = {
     "Expires": "0",
     "Pragma": "no-cache",
 }
+_GATEWAY_TYPES = {
+    502: "function_worker_crashed",
+    503: "function_worker_unavailable",
+    504: "function_worker_timeout",
+}
 _ROUTE_NOT_FOUND = "The requested route was not found. Please refer to the API docs and try again."
 
 
@@ -972,11 +977,17 @@ class FunctionProxy:
                 spec, scope["method"], target, forwarded, body
             )
         except WorkerError as exc:
-            raise AppwriteError(
-                503 if exc.status == 503 else 500,
-                "general_server_error" if exc.status != 503 else "general_service_unavailable",
-                str(exc),
-            ) from None
+            # Not an SDK route: answer as a gateway would (502/503/504), in Appwrite's shape.
+            return JSONResponse(
+                {
+                    "message": str(exc),
+                    "code": exc.status,
+                    "type": _GATEWAY_TYPES[exc.status],
+                    "version": VERSION,
+                },
+                status_code=exc.status,
+                headers=_NO_CACHE,
+            )
         response = Response(result.body, status_code=result.status)
         if scope["method"] == "HEAD":
             response.raw_headers = result.headers

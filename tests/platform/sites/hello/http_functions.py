@@ -21,4 +21,6 @@ def get_env(request):
 
 
 def get_version(request):
-    return ok(body={"version": os.environ.get("SITE_VERSION", "1")})
+    path = os.path.join(os.path.dirname(__file__), "VERSION")
+    version = open(path).read().strip() if os.path.exists(path) else "1"
+    return ok(body={"version": version, "pid": os.getpid()})
