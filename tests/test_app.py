@@ -250,10 +250,10 @@ def test_a_handler_past_the_timeout_is_a_504_without_waiting_for_it(
 ) -> None:
     started = time.monotonic()
     with caplog.at_level(logging.INFO):
-        reply = client.get(f"/_functions/{name}")  # sleeps 0.5 s (sync) or 5 s (async)
+        reply = client.get(f"/_functions/{name}")  # sleeps 1 s (sync) or 5 s (async)
     elapsed = time.monotonic() - started
     assert reply.status_code == 504
-    assert 0.2 <= elapsed < 0.45
+    assert 0.2 <= elapsed < 0.9
     assert reply.json() == {
         "error": "timeout",
         "message": f"function '{name}' did not answer within 0.2 seconds",

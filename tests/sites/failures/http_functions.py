@@ -60,7 +60,7 @@ def get_duck_bad_status(request):
 
 
 def get_sleepy(request):
-    time.sleep(float(request.query.get("s", "0.5")))
+    time.sleep(float(request.query.get("s", "1")))
     return ok(body="woke up")
 
 
