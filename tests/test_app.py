@@ -264,6 +264,17 @@ def test_a_handler_past_the_timeout_is_a_504_without_waiting_for_it(
     )
 
 
+@pytest.mark.parametrize("name", ["own_timeout", "aown_timeout"])
+def test_a_timeout_error_raised_by_the_handler_itself_is_a_500_not_a_504(
+    client: TestClient, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    with caplog.at_level(logging.INFO):
+        reply = client.get(f"/_functions/{name}")
+    assert reply.status_code == 500
+    [record] = errors(caplog)
+    assert record.getMessage().endswith(f"handler get_{name} raised TimeoutError")
+
+
 @pytest.mark.parametrize("name", ["sleepy", "asleepy"])
 def test_a_handler_within_the_timeout_answers(client: TestClient, name: str) -> None:
     assert client.get(f"/_functions/{name}?s=0.01").text == "woke up"

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ClientFactory, ServerFactory, raw_request, site
+from conftest import AsgiCall, ClientFactory, ServerFactory, http_scope, raw_request, site
 
 from wixhttp import create_app
 from wixhttp.testing import TestClient
@@ -218,6 +218,16 @@ def test_forwarded_proto_and_host_use_the_first_non_blank_value(
     assert echo(client, "/_functions/echo", headers=headers)["url"] == url
 
 
+def test_a_peer_that_is_not_an_ip_is_trusted_only_by_a_wildcard(
+    make_client: ClientFactory,
+) -> None:
+    # e.g. a Unix-socket peer, or a test client named by host
+    named = make_client("request_echo", client=("testclient", 1), trusted_proxies=["0.0.0.0/0"])
+    assert echo(named, "/_functions/echo", headers=FORWARDED)["ip"] == "testclient"
+    wildcard = make_client("request_echo", client=("testclient", 1), trusted_proxies="*")
+    assert echo(wildcard, "/_functions/echo", headers=FORWARDED)["ip"] == "198.51.100.7"
+
+
 def test_trusted_ipv6_proxy(make_client: ClientFactory) -> None:
     client = make_client("request_echo", client=("::1", 5000), trusted_proxies=["::1"])
     assert echo(client, "/_functions/echo", headers=FORWARDED)["ip"] == "198.51.100.7"
@@ -273,6 +283,17 @@ def test_behind_a_root_path_base_url_includes_it_like_a_free_site(
 
 def _site() -> Any:
     return site("request_echo")
+
+
+async def test_a_server_without_raw_path_still_gives_the_segments(asgi_call: AsgiCall) -> None:
+    app = create_app(_site())
+    scope = http_scope("GET", "/_functions/echo/a b/c", query=b"q=1", headers=[("host", "h")])
+    del scope["raw_path"]
+    result = await asgi_call(app, scope)
+    app.close()
+    seen = json.loads(result.body)
+    assert seen["path"] == ["a b", "c"]
+    assert seen["url"] == "http://h/_functions/echo/a%20b/c?q=1"
 
 
 # -- body --------------------------------------------------------------------------------------

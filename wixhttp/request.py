@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from starlette.types import Scope
 
@@ -21,6 +21,9 @@ __all__ = [
     "RequestBody",
     "WixHttpFunctionRequest",
 ]
+
+
+_SAFE = "/!$&'()*+,;=:@-._~"  # characters a URL path may hold unencoded (RFC 3986 pchar)
 
 
 class InvalidJSONBody(ValueError):
@@ -195,7 +198,8 @@ class WixHttpFunctionRequest:
     @cached_property
     def url(self) -> str:
         raw_path = self._scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else self._scope["path"]
+        # Without raw_path (some servers omit it) the decoded path is encoded again.
+        path = raw_path.decode("latin-1") if raw_path else quote(self._scope["path"], safe=_SAFE)
         query = self._scope.get("query_string", b"")
         root: str = self._scope.get("root_path", "")
         if root and path.startswith(root):

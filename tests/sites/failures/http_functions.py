@@ -143,3 +143,11 @@ def get_promise(request):
 
 async def get_apromise(request):
     return _Promise(ok(body="resolved"))
+
+
+def get_own_timeout(request):
+    raise TimeoutError("the upstream API timed out")
+
+
+async def get_aown_timeout(request):
+    raise TimeoutError("the upstream API timed out")
