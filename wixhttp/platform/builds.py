@@ -364,6 +364,8 @@ class Builder:
         fn_id: str = deployment["function_id"]
         started = time.monotonic()
         logs = BuildLog()
+        for line in str(deployment.get("build_logs") or "").splitlines():
+            logs.add(line)  # e.g. a note that the platform restarted mid-build
         row = await self._update(dep_id, {"status": "processing"}, only_if_status=["waiting"])
         if row is None:
             return  # canceled (or deleted) while waiting
