@@ -198,13 +198,6 @@ def test_a_duck_typed_status_alone_is_enough(client: TestClient) -> None:
     assert (reply.status_code, reply.content) == (204, b"")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: app.py does not await an awaitable a handler returns; the spec (section 3.1) "
-    "says handlers 'can be async or return a Promise', and JavaScript flattens a promise "
-    "returned from an async function, but a plain def returning a coroutine (or an async def "
-    "returning one) gets a 500 'returned coroutine', plus a never-awaited RuntimeWarning",
-)
 @pytest.mark.parametrize("name", ["promise", "apromise"])
 def test_an_awaitable_returned_by_a_handler_is_awaited_like_a_promise(
     client: TestClient, name: str
@@ -213,13 +206,6 @@ def test_an_awaitable_returned_by_a_handler_is_awaited_like_a_promise(
     assert (reply.status_code, reply.text) == (200, "resolved")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: app.py catches Exception only, so SystemExit from a handler (sys.exit(), "
-    "exit()) escapes the ASGI app: no wixhttp.error/access line names the handler (uvicorn "
-    "logs a generic 'Exception in ASGI application'), and under TestClient it stops the "
-    "client's event loop so every later request fails with 'This portal is not running'",
-)
 @pytest.mark.parametrize("name", ["exit", "aexit"])
 async def test_a_handler_calling_sys_exit_is_an_ordinary_500(name: str) -> None:
     app = create_app(site("failures"), debug=False)
@@ -471,11 +457,6 @@ def test_the_access_line_duration_covers_the_handler(
     assert milliseconds >= 50
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: app.py returns its 404 for paths outside /_functions and /_functions-dev "
-    "before logging, so a mistyped URL (/_function/hello) leaves no access line",
-)
 def test_a_request_outside_the_function_prefixes_logs_an_access_line_too(
     client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:

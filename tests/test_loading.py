@@ -237,12 +237,6 @@ def test_a_same_size_rewrite_in_the_same_second_is_picked_up(
     assert make_client(tmp_path).get("/_functions/word").text == "twoB"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: loading.py registers a site file in sys.modules under its stem, so a site "
-    "file named like an imported module (colorsys.py, email.py, json.py) replaces that module "
-    "for the whole process",
-)
 def test_a_site_file_named_like_an_imported_module_does_not_replace_it(
     make_client: ClientFactory,
 ) -> None:

@@ -111,12 +111,6 @@ def test_its_app_can_also_be_served_for_real(
     assert client.get("/_functions/echo").status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: testing.py forwards the outer request's headers and also lets httpx add "
-    "Content-Length, so a streamed (chunked) request reaches the handler with both "
-    "Transfer-Encoding: chunked and Content-Length, which no real server would pass on",
-)
 def test_a_streamed_body_arrives_as_a_real_server_would_present_it(
     make_client: ClientFactory,
 ) -> None:

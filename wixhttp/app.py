@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import logging
 import os
 import sys
@@ -18,6 +19,7 @@ from collections.abc import Awaitable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
+from urllib.parse import quote, unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -117,7 +119,9 @@ class WixHttpApp:
             return
         started = time.perf_counter()
         method: str = scope["method"]
-        path: str = scope["path"]
+        # Split the raw (still percent-encoded) path, so "%2F" stays inside its segment.
+        raw_path: bytes | None = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
         root: str = scope.get("root_path", "")
         if root and path.startswith(root):
             path = path[len(root) :]
@@ -126,8 +130,12 @@ class WixHttpApp:
         parts = path.split("/", 3)
         if len(parts) < 3 or parts[1] not in PREFIXES or not parts[2]:
             await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
+            self._log("-", method, path, 404, started)
             return
         prefix, name = parts[1], parts[2]
+        if "%" in name:
+            name = unquote(name)
+        rest = parts[3] if len(parts) > 3 else ""
 
         if self.load_error is not None:
             err = self.load_error
@@ -149,11 +157,18 @@ class WixHttpApp:
             self._log(name, method, path, 405, started)
             return
 
-        status = await self._dispatch(scope, receive, send, handler, prefix, name)
+        status = await self._dispatch(scope, receive, send, handler, prefix, name, rest)
         self._log(name, method, path, status, started)
 
     async def _dispatch(
-        self, scope: Scope, receive: Receive, send: Send, handler: Handler, prefix: str, name: str
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        handler: Handler,
+        prefix: str,
+        name: str,
+        rest: str,
     ) -> int:
         method: str = scope["method"]
         length: int | None = None
@@ -188,8 +203,6 @@ class WixHttpApp:
             if method == "DELETE" and body:
                 return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)
 
-        raw_path = scope.get("raw_path")
-        rest = _rest_of(raw_path, prefix, name) if raw_path else _rest_of_str(scope, prefix, name)
         request = WixHttpFunctionRequest(
             scope,
             prefix,
@@ -219,7 +232,7 @@ class WixHttpApp:
         except HandlerError as exc:
             error_log.error("%s", exc)
             return await self._server_error(send, scope, str(exc), None)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",
                 handler.location,
@@ -236,7 +249,15 @@ class WixHttpApp:
 
     async def _invoke(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         if handler.is_async:
-            return await _with_timeout(handler.func(request), self._timeout)
+            result = await _with_timeout(handler.func(request), self._timeout)
+        else:
+            result = await self._invoke_sync(handler, request)
+        if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
+            # Ported Velo code returns promises: a handler may return an awaitable.
+            result = await _with_timeout(_settle(result), self._timeout)
+        return result
+
+    async def _invoke_sync(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
                 max_workers=min(64, (os.cpu_count() or 1) * 4 + 8),
@@ -343,6 +364,13 @@ class _HandlerTimeout(Exception):
     pass
 
 
+async def _settle(awaitable: Awaitable[Any]) -> Any:
+    result = await awaitable
+    while not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
+        result = await result
+    return result
+
+
 if sys.version_info >= (3, 11):
 
     async def _with_timeout(awaitable: Awaitable[Any], seconds: float) -> Any:
@@ -361,25 +389,6 @@ else:  # pragma: no cover - Python 3.10
             return await asyncio.wait_for(awaitable, seconds)
         except asyncio.TimeoutError:
             raise _HandlerTimeout from None
-
-
-def _rest_of(raw_path: bytes, prefix: str, name: str) -> str:
-    """The still percent-encoded part after ``/<prefix>/<name>``, so ``%2F`` stays in a segment."""
-    text = raw_path.decode("latin-1")
-    marker = f"/{prefix}/"
-    start = text.find(marker)
-    if start < 0:
-        return ""
-    after = text[start + len(marker) :]
-    slash = after.find("/")
-    return "" if slash < 0 else after[slash + 1 :]
-
-
-def _rest_of_str(scope: Scope, prefix: str, name: str) -> str:
-    path: str = scope["path"]
-    marker = f"/{prefix}/{name}"
-    start = path.find(marker)
-    return path[start + len(marker) :].lstrip("/") if start >= 0 else ""
 
 
 def create_app(

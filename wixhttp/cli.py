@@ -94,7 +94,13 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
     reloader = Reloader(app, entry, keep_last_good=keep_last_good)
     reloader.load_initial()
     config = uvicorn.Config(
-        app, host=host, port=port, access_log=False, lifespan="on", log_level="info"
+        app,
+        host=host,
+        port=port,
+        access_log=False,
+        lifespan="on",
+        log_level="info",
+        proxy_headers=False,  # X-Forwarded-* are wixhttp's call (trusted_proxies), not uvicorn's
     )
     server = uvicorn.Server(config)
 
@@ -150,6 +156,7 @@ def serve(
         uds=uds,
         workers=workers,
         access_log=False,
+        proxy_headers=False,  # X-Forwarded-* are wixhttp's call (trusted_proxies), not uvicorn's
         timeout_graceful_shutdown=graceful_timeout,
         log_config=None,
     )

@@ -137,7 +137,20 @@ def _user_frame(tb: TracebackType | None, directory: Path) -> tuple[str | None, 
 
 
 def _module_name(entry: Path) -> str:
-    return entry.stem
+    """The name the site's entry module is registered under while it runs.
+
+    Its own stem (``http_functions``) when that is free, so pickling, ``@dataclass`` and
+    self-imports behave; a prefixed name when the stem belongs to another module (a site file
+    named ``email.py`` must not replace the standard library's ``email`` for the process).
+    """
+    name = entry.stem
+    taken = (
+        name in sys.modules  # site modules were purged just before: this one is someone else's
+        or name in sys.stdlib_module_names
+        or name in sys.builtin_module_names
+        or not name.isidentifier()
+    )
+    return f"wixhttp_site_{name}" if taken else name
 
 
 def load_site(site: str | os.PathLike[str] | ModuleType) -> LoadedSite:
@@ -155,10 +168,10 @@ def load_site(site: str | os.PathLike[str] | ModuleType) -> LoadedSite:
 
     entry = resolve_site(site)
     directory = entry.parent
-    name = _module_name(entry)
     with _lock:
         _site_dirs.add(directory)
         _purge_site_modules()
+        name = _module_name(entry)
         finder = _SiteFinder(directory)
         sys.meta_path.insert(0, finder)
         if str(directory) not in sys.path:

@@ -38,11 +38,11 @@ class _AppTransport(httpx.BaseTransport):
         if self._portal is None:
             self._portal = self._stack.enter_context(anyio.from_thread.start_blocking_portal())
         content = request.read()
+        # The body is read whole, so it is passed on with a Content-Length, as a server would.
+        headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"transfer-encoding"]
 
         async def call() -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-            inner = httpx.Request(
-                request.method, request.url, headers=request.headers, content=content
-            )
+            inner = httpx.Request(request.method, request.url, headers=headers, content=content)
             reply = await self._asgi.handle_async_request(inner)
             body = await reply.aread()
             return reply.status_code, reply.headers.raw, body
