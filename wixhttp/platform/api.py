@@ -912,12 +912,19 @@ class FunctionProxy:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
-            response = await self.handle(scope, receive)
+            answer = await self.handle(scope, receive)
         except AppwriteError as error:
-            response = _error_response(error)
-        await response(scope, receive, send)
+            answer = _error_response(error)
+        if isinstance(answer, Response):
+            await answer(scope, receive, send)
+            return
+        status, headers, body = answer
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def handle(self, scope: Scope, receive: Receive) -> Response:
+    async def handle(
+        self, scope: Scope, receive: Receive
+    ) -> Response | tuple[int, list[tuple[bytes, bytes]], bytes]:
         function_id: str = scope["path_params"]["function_id"]
         routes = await self.platform.function_routes(function_id)
         if routes is None:
@@ -988,14 +995,11 @@ class FunctionProxy:
                 status_code=exc.status,
                 headers=_NO_CACHE,
             )
-        response = Response(result.body, status_code=result.status)
         if scope["method"] == "HEAD":
-            response.raw_headers = result.headers
-        else:
-            response.raw_headers = [
-                (k, v) for k, v in result.headers if k.lower() != b"content-length"
-            ] + [(b"content-length", str(len(result.body)).encode())]
-        return response
+            return result.status, result.headers, b""
+        headers = [(k, v) for k, v in result.headers if k != b"content-length"]
+        headers.append((b"content-length", str(len(result.body)).encode()))
+        return result.status, headers, result.body
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -1049,11 +1053,13 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return _error_response(AppwriteError(500, "general_unknown", "Server Error"))
 
 
-def create_platform_app(config: PlatformConfig, platform: Platform | None = None) -> Starlette:
+def create_platform_app(config: PlatformConfig, platform: Platform | None = None) -> PlatformApp:
     """The platform as an ASGI app; its lifespan starts and stops builds and workers."""
     platform = platform or Platform(config)
     api = Api(platform)
     wix = activation.ActivationApi(platform)
+    production = FunctionProxy(platform, "_functions")
+    development = FunctionProxy(platform, "_functions-dev")
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -1093,14 +1099,6 @@ def create_platform_app(config: PlatformConfig, platform: Platform | None = None
         Route(fn + "/deployments/{deployment_id}/status", api.cancel_deployment, methods=["PATCH"]),
         Route("/functions/v1/activations/upsert", wix.upsert, methods=["POST"]),
         Route("/functions/v1/activations/{function_id}", wix.delete, methods=["DELETE"]),
-        Route(
-            "/functions/{function_id}/_functions/{rest:path}",
-            FunctionProxy(platform, "_functions"),
-        ),
-        Route(
-            "/functions/{function_id}/_functions-dev/{rest:path}",
-            FunctionProxy(platform, "_functions-dev"),
-        ),
     ]
     app = Starlette(
         routes=routes,
@@ -1111,8 +1109,43 @@ def create_platform_app(config: PlatformConfig, platform: Platform | None = None
             Exception: _server_error,
         },
     )
-    app.state.platform = platform
-    return app
+    return PlatformApp(app, platform, production, development)
 
 
-__all__ += ["Api", "FunctionProxy", "Params", "VERSION"]
+class PlatformApp:
+    """The ASGI entry point. Function traffic (``/functions/{id}/_functions[-dev]/...``) goes
+    straight to the proxy, skipping the router and middleware: it is the hot path. Everything
+    else, lifespan included, is the Starlette app's."""
+
+    def __init__(
+        self,
+        app: Starlette,
+        platform: Platform,
+        production: FunctionProxy,
+        development: FunctionProxy,
+    ) -> None:
+        self.app = app
+        self.platform = platform
+        self._proxies = {"_functions": production, "_functions-dev": development}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if path.startswith("/functions/"):
+                parts = path.split("/", 4)
+                if len(parts) >= 4 and parts[2]:
+                    proxy = self._proxies.get(parts[3])
+                    if proxy is not None:
+                        scope["path_params"] = {"function_id": parts[2]}
+                        try:
+                            await proxy(scope, receive, send)
+                        except Exception:
+                            log.exception("proxy error on %s", path)
+                            await _error_response(
+                                AppwriteError(500, "general_unknown", "Server Error")
+                            )(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
+
+
+__all__ += ["Api", "FunctionProxy", "Params", "PlatformApp", "VERSION"]

@@ -21,8 +21,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 __all__ = [
     "ProxyResponse",
     "WorkerCrashed",
@@ -91,23 +89,49 @@ class ProxyResponse:
     body: bytes
 
 
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
 class Worker:
+    """One worker process and a pool of keep-alive connections to its socket."""
+
     def __init__(self, spec: WorkerSpec, sock: str, process: asyncio.subprocess.Process) -> None:
         self.spec = spec
         self.sock = sock
         self.process = process
-        self.client = httpx.AsyncClient(
-            transport=httpx.AsyncHTTPTransport(uds=sock, retries=0),
-            base_url="http://worker",
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-        )
+        self._idle: list[_Connection] = []
 
     @property
     def alive(self) -> bool:
         return self.process.returncode is None
 
+    async def connection(self) -> tuple[_Connection, bool]:
+        """A connection to the worker, and whether it was reused from the pool."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.reader.at_eof() and not conn.writer.is_closing():
+                return conn, True
+            conn.close()
+        reader, writer = await asyncio.open_unix_connection(self.sock, limit=1024 * 1024)
+        return _Connection(reader, writer), False
+
+    def release(self, conn: _Connection) -> None:
+        if len(self._idle) < _MAX_IDLE:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
     async def stop(self) -> None:
-        await self.client.aclose()
+        for conn in self._idle:
+            conn.close()
+        self._idle.clear()
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGTERM)
@@ -120,6 +144,69 @@ class Worker:
                     await asyncio.wait_for(self.process.wait(), 3)
         with contextlib.suppress(OSError):
             os.unlink(self.sock)
+
+
+_MAX_IDLE = 64
+
+
+class _StaleConnection(Exception):
+    """A pooled keep-alive connection was closed before it answered: retry on a new one."""
+
+
+async def _exchange(
+    conn: _Connection, head: bytes, body: bytes, method: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+    """Send one HTTP/1.1 request and read the response: status, headers, body, keep-alive."""
+    conn.writer.write(head + body if len(body) < 65536 else head)
+    if len(body) >= 65536:
+        conn.writer.write(body)
+    await conn.writer.drain()
+    while True:
+        try:
+            raw = await conn.reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial:
+                raise _StaleConnection from None
+            raise
+        lines = raw[:-4].split(b"\r\n")
+        parts = lines[0].split(b" ", 2)
+        status = int(parts[1])
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim response (e.g. 100 Continue): the real one follows
+        break
+    headers: list[tuple[bytes, bytes]] = []
+    length = -1
+    chunked = False
+    keep_alive = lines[0].startswith(b"HTTP/1.1")
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        value = value.strip()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            keep_alive = b"close" not in value.lower() and (
+                keep_alive or b"keep-alive" in value.lower()
+            )
+        headers.append((name, value))
+    if method == "HEAD" or status in (204, 304):
+        return status, headers, b"", keep_alive
+    if chunked:
+        pieces: list[bytes] = []
+        while True:
+            size_line = await conn.reader.readuntil(b"\r\n")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                await conn.reader.readuntil(b"\r\n")  # no trailers from uvicorn
+                break
+            pieces.append(await conn.reader.readexactly(size))
+            await conn.reader.readexactly(2)
+        return status, headers, b"".join(pieces), keep_alive
+    if length >= 0:
+        return status, headers, await conn.reader.readexactly(length), keep_alive
+    return status, headers, await conn.reader.read(), False
 
 
 def _tail(path: Path | None, limit: int = 4000) -> str:
@@ -249,35 +336,53 @@ class WorkerPool:
     ) -> ProxyResponse:
         """Send one request to the worker for ``spec`` (starting it if needed)."""
         worker = await self.get(spec)
-        request = httpx.Request(
-            method,
-            httpx.URL("http://worker" + target.decode("latin-1")),
-            headers=[(k, v) for k, v in headers if k.lower() not in _HOP_BY_HOP],
-            content=body,
-        )
+        lines = [f"{method} ".encode("latin-1") + target + b" HTTP/1.1"]
+        host = b"worker"
+        for name, value in headers:
+            lower = name.lower()
+            if lower == b"host":
+                host = value  # the handler sees the URL the caller used
+            elif lower not in _HOP_BY_HOP and lower not in (b"content-length", b"expect"):
+                lines.append(name + b": " + value)
+        lines.append(b"host: " + host)
+        if body or method not in ("GET", "HEAD", "DELETE", "OPTIONS"):
+            lines.append(b"content-length: " + str(len(body)).encode())
+        head = b"\r\n".join(lines) + b"\r\n\r\n"
         # The handler timeout is enforced by the worker itself (it answers 504); this is the
         # backstop for code that blocks the worker's event loop.
-        timeout = httpx.Timeout(spec.timeout + 5.0, connect=5.0)
-        request.extensions["timeout"] = timeout.as_dict()
+        limit = spec.timeout + 5.0
+        holder: list[_Connection] = []
+
+        async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+            for attempt in (1, 2):
+                conn, reused = await worker.connection()
+                holder[:] = [conn]
+                try:
+                    return await _exchange(conn, head, body, method)
+                except _StaleConnection:
+                    conn.close()
+                    if not (reused and attempt == 1):
+                        raise ConnectionResetError("the worker closed the connection") from None
+            raise AssertionError("unreachable")  # pragma: no cover
+
         try:
-            response = await worker.client.send(request, stream=True)
-            try:
-                content = b"".join([chunk async for chunk in response.aiter_raw()])
-            finally:
-                await response.aclose()
-        except httpx.TimeoutException:
+            status, out, content, keep_alive = await asyncio.wait_for(exchange(), limit)
+        except asyncio.TimeoutError:
+            for conn in holder:
+                conn.close()
             log.warning(
                 "worker for %s/%s did not answer within %g s; restarting it",
                 spec.function_id,
                 spec.deployment_id,
-                spec.timeout + 5.0,
+                limit,
             )
             await self._discard(worker)
             raise WorkerTimeout(
-                f"the function did not answer within {spec.timeout + 5.0:g} s; its worker was "
-                "restarted"
+                f"the function did not answer within {limit:g} s; its worker was restarted"
             ) from None
-        except httpx.TransportError as exc:
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+            for conn in holder:
+                conn.close()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(worker.process.wait(), 1.0)
             code = worker.process.returncode
@@ -293,9 +398,14 @@ class WorkerPool:
                     f"the function's worker crashed (exit code {code}) while handling the "
                     "request; it is restarted on the next request"
                 ) from None
-            raise WorkerCrashed(f"the function's worker failed: {type(exc).__name__}") from None
-        out = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
-        return ProxyResponse(response.status_code, out, content)
+            raise WorkerCrashed(
+                f"the function's worker failed: {type(exc).__name__}; it was restarted"
+            ) from None
+        if keep_alive:
+            worker.release(holder[0])
+        else:
+            holder[0].close()
+        return ProxyResponse(status, [(k, v) for k, v in out if k not in _HOP_BY_HOP], content)
 
     async def retire(self, function_id: str, keep: Iterable[str] = ()) -> None:
         """Stop ``function_id``'s workers except those serving a deployment in ``keep``."""

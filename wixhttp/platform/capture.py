@@ -1,0 +1,258 @@
+"""Per-execution log capture inside a worker process.
+
+The platform marks a request it wants logs for with ``x-wixhttp-capture: <execution id>``. For
+that request, everything the handler prints to stdout or logs below WARNING goes to ``logs``;
+stderr, WARNING and above, and an uncaught exception's traceback go to ``errors``. Capture is
+keyed by a context variable, so executions running at the same time (async handlers on the loop,
+sync handlers in threads, which inherit the context) never mix their output.
+
+The captured text travels back on the response: inline as ``x-wixhttp-logs`` /
+``x-wixhttp-errors`` headers (percent-encoded) when small, otherwise parked in the worker and
+fetched once by the platform with ``GET /__wixhttp/logs/<id>``. The platform strips these
+headers before anything reaches a client.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import threading
+import time
+from collections import OrderedDict
+from contextvars import ContextVar
+from typing import TextIO
+from urllib.parse import quote
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "CAPTURE_HEADER",
+    "Capture",
+    "CaptureMiddleware",
+    "ERRORS_HEADER",
+    "LOGS_HEADER",
+    "LOGS_PATH",
+    "LOGS_REF_HEADER",
+    "DURATION_HEADER",
+    "LOG_LIMIT",
+    "install",
+    "tail",
+]
+
+CAPTURE_HEADER = b"x-wixhttp-capture"
+LOGS_HEADER = b"x-wixhttp-logs"
+ERRORS_HEADER = b"x-wixhttp-errors"
+LOGS_REF_HEADER = b"x-wixhttp-logs-ref"
+DURATION_HEADER = b"x-wixhttp-duration"
+LOGS_PATH = "/__wixhttp/logs/"
+
+LOG_LIMIT = 1_000_000
+TRUNCATED = "[WARNING] Logs truncated. The output exceeded 1000000 characters.\n"
+INLINE_LIMIT = 6 * 1024  # encoded bytes in headers; larger logs are fetched separately
+PARKED_MAX = 1024  # parked log sets kept for the platform to fetch, oldest dropped first
+
+
+def tail(text: str, limit: int = LOG_LIMIT) -> str:
+    """Keep the last ``limit`` characters, prefixed with Appwrite's truncation warning."""
+    if len(text) <= limit:
+        return text
+    return TRUNCATED + text[-limit:]
+
+
+class Capture:
+    """The logs and errors of one execution, each bounded (the tail is kept)."""
+
+    __slots__ = ("_logs", "_errors", "_log_size", "_error_size")
+
+    def __init__(self) -> None:
+        self._logs: list[str] = []
+        self._errors: list[str] = []
+        self._log_size = 0
+        self._error_size = 0
+
+    def log(self, text: str) -> None:
+        self._logs.append(text)
+        self._log_size += len(text)
+        if self._log_size > 2 * LOG_LIMIT:
+            self._logs = [tail("".join(self._logs))]
+            self._log_size = len(self._logs[0])
+
+    def error(self, text: str) -> None:
+        self._errors.append(text)
+        self._error_size += len(text)
+        if self._error_size > 2 * LOG_LIMIT:
+            self._errors = [tail("".join(self._errors))]
+            self._error_size = len(self._errors[0])
+
+    @property
+    def logs(self) -> str:
+        return tail("".join(self._logs))
+
+    @property
+    def errors(self) -> str:
+        return tail("".join(self._errors))
+
+
+current_capture: ContextVar[Capture | None] = ContextVar("wixhttp_capture", default=None)
+
+
+class _CaptureStream(io.TextIOBase):
+    """stdout/stderr: text written during a captured execution goes to its capture."""
+
+    def __init__(self, target: TextIO, *, is_error: bool) -> None:
+        self.target = target
+        self.is_error = is_error
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        capture = current_capture.get()
+        if capture is None:
+            return self.target.write(text)
+        if self.is_error:
+            capture.error(text)
+        else:
+            capture.log(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _CaptureHandler(logging.Handler):
+    """Logging records emitted during a captured execution go to its logs or errors."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        capture = current_capture.get()
+        if capture is None:
+            return
+        try:
+            text = self.format(record) + "\n"
+        except Exception:  # pragma: no cover - a broken record must not break the handler
+            text = f"{record.getMessage()}\n"
+        if record.levelno >= logging.WARNING:
+            capture.error(text)
+        else:
+            capture.log(text)
+
+
+class _OutsideCapture(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return current_capture.get() is None
+
+
+_installed = False
+
+
+def install() -> None:
+    """Route stdout, stderr and logging through the capture (idempotent)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    sys.stdout = _CaptureStream(sys.stdout, is_error=False)
+    sys.stderr = _CaptureStream(sys.stderr, is_error=True)
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.addFilter(_OutsideCapture())  # captured records are not also printed
+    root.addHandler(_CaptureHandler())
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+class _Parked:
+    """Log sets too large for headers, waiting for the platform to fetch them once."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: str, payload: bytes) -> None:
+        with self._lock:
+            self._items[key] = payload
+            while len(self._items) > PARKED_MAX:
+                self._items.popitem(last=False)
+
+    def pop(self, key: str) -> bytes | None:
+        with self._lock:
+            return self._items.pop(key, None)
+
+
+class CaptureMiddleware:
+    """Wraps the core app in a worker: captures marked requests, serves parked logs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.parked = _Parked()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(LOGS_PATH):
+            await self._serve_parked(scope["path"][len(LOGS_PATH) :], send)
+            return
+        execution_id = ""
+        for key, value in scope["headers"]:
+            if key == CAPTURE_HEADER:
+                execution_id = value.decode("latin-1")
+                break
+        if not execution_id:
+            await self.app(scope, receive, send)
+            return
+
+        capture = Capture()
+        token = current_capture.set(capture)
+        started = time.perf_counter()
+
+        async def send_with_logs(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                duration = time.perf_counter() - started
+                headers = list(message.get("headers", []))
+                headers.append((DURATION_HEADER, f"{duration:.6f}".encode()))
+                headers.extend(self._log_headers(execution_id, capture))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_logs)
+        finally:
+            current_capture.reset(token)
+
+    def _log_headers(self, execution_id: str, capture: Capture) -> list[tuple[bytes, bytes]]:
+        logs, errors = capture.logs, capture.errors
+        if not logs and not errors:
+            return []
+        encoded_logs = quote(logs, safe="").encode("ascii")
+        encoded_errors = quote(errors, safe="").encode("ascii")
+        if len(encoded_logs) + len(encoded_errors) <= INLINE_LIMIT:
+            return [(LOGS_HEADER, encoded_logs), (ERRORS_HEADER, encoded_errors)]
+        payload = json.dumps({"logs": logs, "errors": errors}).encode("utf-8")
+        self.parked.put(execution_id, payload)
+        return [(LOGS_REF_HEADER, quote(execution_id, safe="").encode("ascii"))]
+
+    async def _serve_parked(self, key: str, send: Send) -> None:
+        payload = self.parked.pop(key)
+        status = 200 if payload is not None else 404
+        body = payload if payload is not None else b'{"logs": "", "errors": ""}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
