@@ -1,4 +1,9 @@
-"""Helpers for the platform's tests: a real platform process, keys, bundles, the SDK.
+"""Helpers and fixtures for the platform's tests: a real platform process, keys, bundles, the SDK.
+
+Test modules import the fixtures they use from here (``from platform_support import
+platform, key``): a ``tests/platform/conftest.py`` would shadow ``tests/conftest.py``, which the
+core's tests import from by name.
+
 
 - ``platform``: one platform process per test module (``python -m wixhttp.platform`` on a
   temp data dir and a free port); tests use unique function ids so they do not interfere.
@@ -19,10 +24,12 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from appwrite.client import Client
 from appwrite.services.functions import Functions
 from click.testing import CliRunner
@@ -157,3 +164,47 @@ def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -
             return deployment
         assert time.monotonic() < deadline, f"still {deployment.status.value} after 60 s"
         time.sleep(0.05)
+
+
+@pytest.fixture
+def start_platform(tmp_path: Path) -> Iterator[Callable[..., PlatformProcess]]:
+    started: list[PlatformProcess] = []
+
+    def start(*args: str, data_dir: Path | None = None) -> PlatformProcess:
+        process = PlatformProcess(data_dir or tmp_path / "data", *args).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
+    process = PlatformProcess(
+        tmp_path_factory.mktemp("platform") / "data", "--activation-limit", "1000"
+    ).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def key(platform: PlatformProcess) -> str:
+    return platform.create_key()
+
+
+@pytest.fixture
+def functions(platform: PlatformProcess, key: str) -> Functions:
+    return platform.functions(key)
+
+
+@pytest.fixture
+def api(platform: PlatformProcess, key: str) -> Iterator[httpx.Client]:
+    with platform.http(key) as client:
+        yield client
+
+
+@pytest.fixture
+def bundle() -> Callable[..., bytes]:
+    return make_bundle
