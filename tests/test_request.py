@@ -180,6 +180,27 @@ def test_forwarded_headers_from_an_untrusted_peer_are_ignored(
     assert seen["headers"]["x-forwarded-for"] == "198.51.100.7"  # still visible as a header
 
 
+@pytest.mark.parametrize("name", ECHOES)
+def test_a_trusted_proxys_forwarded_prefix_is_the_public_mount_point(
+    make_client: ClientFactory, name: str
+) -> None:
+    client = make_client("request_echo", trusted_proxies=["127.0.0.1"])
+    headers = {**FORWARDED, "X-Forwarded-Prefix": "/functions/fn1/"}
+    seen = echo(client, f"/_functions/{name}/a?q=1", headers=headers)
+    assert seen["url"] == f"https://www.example.com/functions/fn1/_functions/{name}/a?q=1"
+    assert seen["base_url"] == "https://www.example.com/functions/fn1/_functions"
+
+
+@pytest.mark.parametrize("prefix", ["/functions/fn1", "no-leading-slash"])
+def test_a_forwarded_prefix_is_ignored_from_an_untrusted_peer_or_when_not_a_path(
+    make_client: ClientFactory, prefix: str
+) -> None:
+    trusted = ["127.0.0.1"] if prefix == "no-leading-slash" else None
+    client = make_client("request_echo", trusted_proxies=trusted)
+    seen = echo(client, "/_functions/echo/a", headers={"X-Forwarded-Prefix": prefix})
+    assert seen["base_url"] == "http://testserver/_functions"
+
+
 @pytest.mark.parametrize(
     ("chain", "trusted", "ip"),
     [

@@ -161,8 +161,11 @@ class WixHttpFunctionRequest:
 
     @cached_property
     def _forwarded(self) -> bool:
+        if self._trusted is None:
+            return False
         client = self._scope.get("client")
-        return bool(self._trusted and client and self._trusted.trusts(client[0]))
+        # A Unix-socket peer has no address: only "*" (trust every peer) covers it.
+        return self._trusted.any or bool(client and self._trusted.trusts(client[0]))
 
     @cached_property
     def ip(self) -> str:
@@ -187,9 +190,19 @@ class WixHttpFunctionRequest:
         return f"{scheme}://{host}"
 
     @cached_property
-    def base_url(self) -> str:
+    def _public_root(self) -> str:
+        """The mount point callers see: the ASGI root path, under a trusted proxy's
+        ``X-Forwarded-Prefix`` (e.g. the platform's ``/functions/<id>``)."""
         root: str = self._scope.get("root_path", "")
-        return f"{self._origin}{root}/{self._prefix}"
+        if self._forwarded:
+            prefix = self.headers.get("x-forwarded-prefix", "").split(",")[0].strip()
+            if prefix.startswith("/"):
+                return prefix.rstrip("/") + root
+        return root
+
+    @cached_property
+    def base_url(self) -> str:
+        return f"{self._origin}{self._public_root}/{self._prefix}"
 
     @property
     def baseUrl(self) -> str:  # noqa: N802 - Velo spelling
@@ -205,4 +218,4 @@ class WixHttpFunctionRequest:
         if root and path.startswith(root):
             path = path[len(root) :]
         suffix = f"?{query.decode('latin-1')}" if query else ""
-        return f"{self._origin}{root}{path}{suffix}"
+        return f"{self._origin}{self._public_root}{path}{suffix}"

@@ -66,6 +66,25 @@ def test_method_path_and_query_reach_the_handler(web: httpx.Client, public_funct
     assert unknown.status_code == 404
 
 
+def test_the_handler_sees_the_real_caller_and_forwarded_headers_cannot_be_spoofed(
+    web: httpx.Client, public_function: str
+) -> None:
+    spoof = {
+        "X-Forwarded-For": "6.6.6.6",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "evil.example",
+        "x-wixhttp-capture": "not-yours",
+    }
+    response = web.get(f"/functions/{public_function}/_functions/caller/x?q=1", headers=spoof)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ip"] == "127.0.0.1"
+    # url and base_url are the public ones, as the caller used them
+    assert body["url"] == f"{web.base_url}/functions/{public_function}/_functions/caller/x?q=1"
+    assert body["base"] == f"{web.base_url}/functions/{public_function}/_functions"
+    assert not [name for name in response.headers if name.startswith("x-wixhttp-")]
+
+
 def test_dev_serves_the_latest_ready_deployment_and_prod_the_active_one(
     functions: Functions, bundle: Bundle, web: httpx.Client
 ) -> None:

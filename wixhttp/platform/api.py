@@ -976,9 +976,17 @@ class FunctionProxy:
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         client = scope.get("client")
-        forwarded = [(k, v) for k, v in headers if k not in (b"x-forwarded-for",)]
+        # The worker believes X-Forwarded-*: only the platform's own values may reach it, and
+        # the internal x-wixhttp-* control headers never come from a caller.
+        forwarded = [
+            (k, v)
+            for k, v in headers
+            if not k.startswith(b"x-forwarded-") and not k.startswith(b"x-wixhttp-")
+        ]
         if client:
             forwarded.append((b"x-forwarded-for", str(client[0]).encode()))
+        forwarded.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
+        forwarded.append((b"x-forwarded-prefix", f"/functions/{function_id}".encode()))
         try:
             result = await self.platform.workers.forward(
                 spec, scope["method"], target, forwarded, body
@@ -997,7 +1005,11 @@ class FunctionProxy:
             )
         if scope["method"] == "HEAD":
             return result.status, result.headers, b""
-        headers = [(k, v) for k, v in result.headers if k != b"content-length"]
+        headers = [
+            (k, v)
+            for k, v in result.headers
+            if k != b"content-length" and not k.startswith(b"x-wixhttp-")
+        ]
         headers.append((b"content-length", str(len(result.body)).encode()))
         return result.status, headers, result.body
 

@@ -134,10 +134,15 @@ def platform_command(
             err=True,
         )
     app = create_platform_app(config)
+    # Callers' X-Forwarded-* are believed only from the proxies in WIXHTTP_TRUSTED_PROXIES
+    # (uvicorn would otherwise trust 127.0.0.1); the workers see the address decided here.
+    trusted = os.environ.get("WIXHTTP_TRUSTED_PROXIES", "").strip()
     uvicorn.run(
         app,
         host=host,
         port=port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
         log_config=None,
         access_log=False,
         lifespan="on",

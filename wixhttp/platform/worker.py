@@ -38,16 +38,27 @@ def main(argv: list[str] | None = None) -> int:
 
     from wixhttp.app import create_app
     from wixhttp.loading import SiteLoadError
+    from wixhttp.platform.capture import CaptureMiddleware
+    from wixhttp.platform.capture import install as install_capture
 
     site_dir = os.path.dirname(os.path.abspath(args.site))
     os.chdir(site_dir)
+    install_capture()
     try:
-        app = create_app(args.site, timeout=args.timeout, max_body_size=args.max_body_size)
+        # Only the platform can reach this private socket, so the X-Forwarded-For it sets
+        # (the real caller's address) is believed.
+        core = create_app(
+            args.site,
+            timeout=args.timeout,
+            max_body_size=args.max_body_size,
+            trusted_proxies="*",
+        )
     except SiteLoadError as exc:
         print(f"wixhttp worker: {exc}", file=sys.stderr, flush=True)
         return 3
     config = uvicorn.Config(
-        app,
+        CaptureMiddleware(core),
+        proxy_headers=False,
         uds=args.uds,
         log_config=None,
         access_log=False,

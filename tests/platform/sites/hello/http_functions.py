@@ -24,3 +24,7 @@ def get_version(request):
     path = os.path.join(os.path.dirname(__file__), "VERSION")
     version = open(path).read().strip() if os.path.exists(path) else "1"
     return ok(body={"version": version, "pid": os.getpid()})
+
+
+def get_caller(request):
+    return ok(body={"ip": request.ip, "url": request.url, "base": request.base_url})
