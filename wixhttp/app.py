@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import itertools
 import logging
 import os
-import sys
 import time
 from collections.abc import Awaitable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -105,6 +105,7 @@ class WixHttpApp:
         self._debug = settings.debug
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
         self._executor: ThreadPoolExecutor | None = None
+        self._watchdog = _Watchdog(self._timeout)
 
     def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
         """Serve ``site`` from the next request on (or show ``load_error``)."""
@@ -249,12 +250,12 @@ class WixHttpApp:
 
     async def _invoke(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         if handler.is_async:
-            result = await _with_timeout(handler.func(request), self._timeout)
+            result = await self._watchdog.run(handler.func(request))
         else:
             result = await self._invoke_sync(handler, request)
         if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
             # Ported Velo code returns promises: a handler may return an awaitable.
-            result = await _with_timeout(_settle(result), self._timeout)
+            result = await self._watchdog.run(_settle(result))
         return result
 
     async def _invoke_sync(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
@@ -268,7 +269,7 @@ class WixHttpApp:
         future = loop.run_in_executor(self._executor, context.run, handler.func, request)
         # A sync handler past its timeout cannot be stopped; the caller gets 504 and the thread
         # finishes on its own (as on Wix, where code may run on after the connection closes).
-        return await _with_timeout(future, self._timeout)
+        return await self._watchdog.run(future)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -371,24 +372,64 @@ async def _settle(awaitable: Awaitable[Any]) -> Any:
     return result
 
 
-if sys.version_info >= (3, 11):
+class _Watchdog:
+    """Handler deadlines with one shared timer instead of an ``asyncio.timeout`` per request.
 
-    async def _with_timeout(awaitable: Awaitable[Any], seconds: float) -> Any:
+    ``asyncio.timeout`` costs ~4-5 us per request under uvloop (a TimerHandle scheduled and
+    cancelled, plus the context manager); this costs ~0.4 us. All handlers of an app share one
+    timeout, so insertion order is deadline order: a sweep every ``tick`` seconds, scheduled
+    only while handlers are in flight, cancels the overdue ones from the front. A deadline is
+    met within ``tick`` (timeout/8, at most 0.25 s) of the exact time.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.tick = min(0.25, max(seconds / 8, 0.001))
+        self.inflight: dict[int, tuple[asyncio.Task[Any], float]] = {}
+        self.expired: set[int] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._ids = itertools.count()
+
+    async def run(self, awaitable: Awaitable[Any]) -> Any:
+        task = asyncio.current_task()
+        if task is None:  # pragma: no cover - always inside a task under an ASGI server
+            return await awaitable
+        loop = asyncio.get_running_loop()
+        if loop is not self.loop:  # a new event loop (tests): forget the old loop's entries
+            self.loop, self.inflight, self.expired, self.timer = loop, {}, set(), None
+        key = next(self._ids)
+        self.inflight[key] = (task, time.monotonic() + self.seconds)
+        if self.timer is None:
+            self.timer = loop.call_later(self.tick, self._sweep, loop)
         try:
-            async with asyncio.timeout(seconds) as deadline:
-                return await awaitable
-        except TimeoutError:
-            if deadline.expired():
+            return await awaitable
+        except asyncio.CancelledError:
+            if key in self.expired:
                 raise _HandlerTimeout from None
             raise
+        finally:
+            del self.inflight[key]
+            if key in self.expired:
+                self.expired.discard(key)
+                uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+                if uncancel is not None:
+                    uncancel()
 
-else:  # pragma: no cover - Python 3.10
-
-    async def _with_timeout(awaitable: Awaitable[Any], seconds: float) -> Any:
-        try:
-            return await asyncio.wait_for(awaitable, seconds)
-        except asyncio.TimeoutError:
-            raise _HandlerTimeout from None
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        if loop is not self.loop:
+            return
+        now = time.monotonic()
+        overdue = []
+        for key, (task, deadline) in self.inflight.items():
+            if deadline > now:
+                break
+            overdue.append((key, task))
+        for key, task in overdue:
+            if key not in self.expired:
+                self.expired.add(key)
+                task.cancel()
+        self.timer = loop.call_later(self.tick, self._sweep, loop) if self.inflight else None
 
 
 def create_app(

@@ -28,6 +28,11 @@ __all__ = [
 
 JSON_TYPE = "application/json; charset=utf-8"
 BYTES_TYPE = "application/octet-stream"
+_JSON_TYPE_BYTES = JSON_TYPE.encode("latin-1")
+_BYTES_TYPE_BYTES = BYTES_TYPE.encode("latin-1")
+_ZERO_LENGTH = (b"content-length", b"0")
+# json.dumps with non-default arguments builds a new JSONEncoder on every call.
+_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class WixHttpFunctionResponse:
@@ -86,8 +91,13 @@ class WixHttpFunctionResponse:
         elif isinstance(body, str):
             data = body.encode("utf-8")
         else:
-            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            data = _json_encode(body).encode("utf-8")
 
+        if not self.headers:  # the common case: only the defaults
+            if not data:
+                return data, ([] if bodiless else [_ZERO_LENGTH])
+            ctype = _JSON_TYPE_BYTES if default_type is JSON_TYPE else _BYTES_TYPE_BYTES
+            return data, [(b"content-type", ctype), (b"content-length", b"%d" % len(data))]
         by_name: dict[str, list[tuple[bytes, bytes]]] = {}
         for name, value in self.headers.items():
             key = str(name)
