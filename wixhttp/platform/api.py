@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import tarfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,11 +35,20 @@ from starlette.types import Receive, Scope, Send
 
 from wixhttp.platform import activation, models
 from wixhttp.platform.auth import Caller, authenticate, require_scope
+from wixhttp.platform.capture import CAPTURE_HEADER
 from wixhttp.platform.errors import VERSION, AppwriteError, argument_invalid
+from wixhttp.platform.executions import (
+    INJECTED_HEADER_BYTES,
+    Call,
+    injected_headers,
+    reported_status,
+    scheduled_time,
+    stale_threshold,
+)
 from wixhttp.platform.queries import parse_list_request
 from wixhttp.platform.runtimes import WorkerError
 from wixhttp.platform.service import Platform, PlatformConfig
-from wixhttp.platform.store import Duplicate, new_id, now
+from wixhttp.platform.store import EXECUTION_ATTRIBUTES, Duplicate, new_id, now
 
 __all__ = ["CHUNK_SIZE", "create_platform_app"]
 
@@ -818,6 +828,239 @@ class Api:
             updated = await self.deployment(function_id, row["id"])
         return _json(models.deployment_json(updated))
 
+    # -- executions ------------------------------------------------------------------------------
+
+    async def create_execution(self, request: Request) -> Response:
+        caller = await self.caller(request, None)
+        if caller.is_key:
+            require_scope(caller, "executions.write", self.project)
+        executions = self.platform.executions
+        client_ip = request.client.host if request.client else ""
+        limit_headers: dict[str, str] = {}
+        if not caller.is_key and executions.config.rate_limit > 0:
+            allowed, limit_headers = executions.rate_limiter.hit(client_ip)
+            if not allowed:
+                raise AppwriteError(
+                    429,
+                    "general_rate_limit_exceeded",
+                    "Rate limit for the current endpoint has been exceeded. Please try again "
+                    "after some time.",
+                    headers=limit_headers,
+                )
+        function_id = request.path_params["function_id"]
+        params = await _body(request)
+        body = params.string("body", max_length=MAX_EXECUTION_BODY)
+        is_async = params.boolean("async", False)
+        path = params.string("path", default="/", max_length=2048) or "/"
+        method = params.string("method", default="POST")
+        if method not in EXECUTION_METHODS:
+            raise argument_invalid(
+                f"Invalid `method` param: Value must be one of ({', '.join(EXECUTION_METHODS)})"
+            )
+        raw_headers = _headers_param(params.data.get("headers"))
+        scheduled_at = (
+            params.string("scheduledAt", max_length=100) if params.has("scheduledAt") else None
+        )
+        if scheduled_at is not None and not is_async:
+            raise AppwriteError(
+                400,
+                "general_bad_request",
+                "Scheduled executions must run asynchronously. Set scheduledAt to a future date, "
+                "or set async to true.",
+            )
+        due = (
+            scheduled_time(scheduled_at, executions.config.min_schedule_lead)
+            if scheduled_at is not None
+            else None
+        )
+        headers = _execution_headers(raw_headers)
+        routes = await self.platform.function_routes(function_id)
+        if routes is None or (not routes.function["enabled"] and not caller.is_key):
+            raise AppwriteError(
+                404, "function_not_found", "Function with the requested ID could not be found."
+            )
+        if not routes.active_status:
+            raise AppwriteError(
+                404,
+                "deployment_not_found",
+                "Deployment not found. Create a deployment before trying to execute a function",
+            )
+        if routes.active_status != "ready" or routes.production is None:
+            raise AppwriteError(
+                400,
+                "build_not_ready",
+                "Build not ready: the function's active deployment is "
+                f'"{routes.active_status}", not "ready".',
+            )
+        execute = list(routes.function["execute"])
+        if not caller.is_key and not {"any", "guests"} & set(execute):
+            raise AppwriteError(
+                401,
+                "user_unauthorized",
+                "The current user is not authorized to perform the requested action: missing "
+                f'"execute" permission for role "guests"; the function allows {json.dumps(execute)}'
+                ". Send an API key with executions.write in X-Appwrite-Key.",
+            )
+        call = Call(
+            method=method,
+            path=path,
+            headers=headers,
+            body=body,
+            client_ip=client_ip,
+            host=request.headers.get("host", ""),
+            scheme=request.url.scheme,
+        )
+        if due is not None:
+            row = await executions.schedule(routes, call, due)
+            return JSONResponse(models.execution_json(row), 202, headers=limit_headers)
+        if is_async:
+            row = await executions.enqueue(routes, call)
+            return JSONResponse(models.execution_json(row), 202, headers=limit_headers)
+        row, outcome = await executions.run_sync(routes, call)
+        response_headers = [
+            {"name": k.decode("latin-1"), "value": v.decode("utf-8", "replace")}
+            for k, v in outcome.headers
+        ]
+        response_headers.append({"name": "x-appwrite-execution-id", "value": row["id"]})
+        data = models.execution_json(
+            row,
+            response_body=outcome.body.decode("utf-8", "replace"),
+            response_headers=response_headers,
+        )
+        return JSONResponse(data, 201, headers=limit_headers)
+
+    async def _execution_function(self, request: Request, scope: str) -> dict[str, Any]:
+        caller = await self.caller(request, scope)
+        row = await self.function(request.path_params["function_id"])
+        if not row["enabled"] and not caller.is_key:
+            raise AppwriteError(
+                404, "function_not_found", "Function with the requested ID could not be found."
+            )
+        return row
+
+    async def _execution(self, function_id: str, execution_id: str) -> dict[str, Any]:
+        writer = self.platform.executions.writer
+        if writer.has(execution_id):
+            await writer.flush()
+        row = await self.store.get_execution(self.project, function_id, execution_id)
+        if row is None:
+            raise AppwriteError(
+                404, "execution_not_found", "Execution with the requested ID could not be found."
+            )
+        return row
+
+    async def list_executions(self, request: Request) -> Response:
+        function = await self._execution_function(request, "executions.read")
+        list_request = _list_params(request, EXECUTION_ATTRIBUTES)
+        writer = self.platform.executions.writer
+        if writer.busy:
+            await writer.flush()
+        threshold = stale_threshold(float(function["timeout"]))
+        rows, total = await self.store.list_executions(
+            self.project, function["id"], list_request, stale_before=threshold
+        )
+        requested = {
+            value
+            for item in list_request.filters
+            if item.method == "equal" and item.attribute == "status"
+            for value in item.values
+        }
+        override = not (requested - {"failed"})
+        return _json(
+            {
+                "total": total,
+                "executions": [
+                    models.execution_json(
+                        row, status=reported_status(row, threshold) if override else None
+                    )
+                    for row in rows
+                ],
+            }
+        )
+
+    async def get_execution(self, request: Request) -> Response:
+        function = await self._execution_function(request, "executions.read")
+        row = await self._execution(function["id"], request.path_params["execution_id"])
+        threshold = stale_threshold(float(function["timeout"]))
+        return _json(models.execution_json(row, status=reported_status(row, threshold)))
+
+    async def delete_execution(self, request: Request) -> Response:
+        function = await self._execution_function(request, "executions.write")
+        row = await self._execution(function["id"], request.path_params["execution_id"])
+        status = reported_status(row, stale_threshold(float(function["timeout"])))
+        executions = self.platform.executions
+        if status in ("waiting", "processing") or (
+            status == "scheduled" and not executions.cancel(row["id"])
+        ):
+            raise AppwriteError(
+                400,
+                "execution_in_progress",
+                f"The execution is {status if status != 'scheduled' else 'starting'}: it can be "
+                "deleted once it has completed or failed (a scheduled one, until it starts).",
+            )
+        executions.cancel(row["id"])  # a stale waiting one may still sit in the queue
+        writer = executions.writer
+        await writer.flush(writer.delete(row["id"]))
+        return _no_content()
+
+
+MAX_EXECUTION_BODY = 10_485_760
+EXECUTION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+_HEADERS_INVALID = (
+    'Invalid headers: Alphanumeric characters or hyphens only, cannot start with "x-appwrite", '
+    "maximum 100 keys, and total size 16384."
+)
+
+
+def _headers_param(value: Any) -> dict[str, Any]:
+    """``headers``: a JSON object, or a string holding one (Appwrite takes both)."""
+    if value is None or value == [] or value == "":
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise AppwriteError(400, "general_bad_request", _HEADERS_INVALID) from None
+        if value is None or value == []:
+            return {}
+        if not isinstance(value, dict):
+            raise AppwriteError(400, "general_bad_request", _HEADERS_INVALID)
+    if not isinstance(value, dict):
+        raise argument_invalid("Invalid `headers` param: Value must be a valid object")
+    return value
+
+
+def _execution_headers(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Appwrite's Headers validator: at most 100 keys, names of letters, digits and inner
+    hyphens, none starting with ``x-appwrite-``, keys and values under 16 KiB in total. Values
+    are coerced to strings (the SDK passes ints through); line breaks are refused."""
+    if len(raw) > 100:
+        raise AppwriteError(400, "general_bad_request", _HEADERS_INVALID)
+    size = 0
+    headers: dict[str, str] = {}
+    for key, value in raw.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = str(value)
+        elif value is None:
+            text = ""
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise AppwriteError(400, "general_bad_request", _HEADERS_INVALID)
+        size += len(key) + len(text)
+        if (
+            size >= 16384
+            or not _HEADER_NAME.match(key)
+            or key.lower().startswith("x-appwrite-")
+            or any(c in text for c in "\r\n\0")
+        ):
+            raise AppwriteError(400, "general_bad_request", _HEADERS_INVALID)
+        headers[key] = text
+    return headers
+
 
 def _variable_key(key: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
@@ -933,7 +1176,7 @@ class FunctionProxy:
             )
         headers = scope["headers"]
         function = routes.function
-        if "any" not in function["execute"] or not function["enabled"]:
+        if not {"any", "guests"} & set(function["execute"]) or not function["enabled"]:
             secret = _header(headers, b"x-appwrite-key")
             if not secret:
                 bearer = _header(headers, b"authorization")
@@ -976,22 +1219,50 @@ class FunctionProxy:
         if scope.get("query_string"):
             target += b"?" + scope["query_string"]
         client = scope.get("client")
-        # The worker believes X-Forwarded-*: only the platform's own values may reach it, and
-        # the internal x-wixhttp-* control headers never come from a caller.
+        client_ip = str(client[0]) if client else ""
+        # The worker believes X-Forwarded-*: only the platform's own values may reach it; the
+        # internal x-wixhttp-* control headers and the x-appwrite-* headers the platform
+        # injects (execution id, trigger, client IP, ...) never come from a caller.
         forwarded = [
             (k, v)
             for k, v in headers
-            if not k.startswith(b"x-forwarded-") and not k.startswith(b"x-wixhttp-")
+            if not k.startswith(b"x-forwarded-")
+            and not k.startswith(b"x-wixhttp-")
+            and k not in INJECTED_HEADER_BYTES
         ]
-        if client:
-            forwarded.append((b"x-forwarded-for", str(client[0]).encode()))
+        execution_id = new_id()
+        forwarded.extend(
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, v in injected_headers(execution_id, "http", client_ip)
+        )
+        if client_ip:
+            forwarded.append((b"x-forwarded-for", client_ip.encode()))
         forwarded.append((b"x-forwarded-proto", str(scope.get("scheme", "http")).encode()))
         forwarded.append((b"x-forwarded-prefix", f"/functions/{function_id}".encode()))
+        # With the function's logging on, the call is recorded as an execution (trigger http),
+        # its logs captured; the record is written in a batch, off this request's path.
+        record = bool(function["logging"])
+        if record:
+            forwarded.append((CAPTURE_HEADER, execution_id.encode("latin-1")))
+            created_at = now()
+            started = time.perf_counter()
         try:
             result = await self.platform.workers.forward(
                 spec, scope["method"], target, forwarded, body
             )
         except WorkerError as exc:
+            if record:
+                self.platform.executions.record_http(
+                    spec,
+                    execution_id,
+                    created_at,
+                    scope["method"],
+                    target,
+                    headers,
+                    client_ip,
+                    exc,
+                    started,
+                )
             # Not an SDK route: answer as a gateway would (502/503/504), in Appwrite's shape.
             return JSONResponse(
                 {
@@ -1003,15 +1274,28 @@ class FunctionProxy:
                 status_code=exc.status,
                 headers=_NO_CACHE,
             )
-        if scope["method"] == "HEAD":
-            return result.status, result.headers, b""
-        headers = [
+        if record:
+            self.platform.executions.record_http(
+                spec,
+                execution_id,
+                created_at,
+                scope["method"],
+                target,
+                headers,
+                client_ip,
+                result,
+                started,
+            )
+        reply = [
             (k, v)
             for k, v in result.headers
             if k != b"content-length" and not k.startswith(b"x-wixhttp-")
         ]
-        headers.append((b"content-length", str(len(result.body)).encode()))
-        return result.status, headers, result.body
+        if scope["method"] == "HEAD":
+            length = [(k, v) for k, v in result.headers if k == b"content-length"]
+            return result.status, reply + length, b""
+        reply.append((b"content-length", str(len(result.body)).encode()))
+        return result.status, reply, result.body
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -1109,6 +1393,10 @@ def create_platform_app(config: PlatformConfig, platform: Platform | None = None
             methods=["GET"],
         ),
         Route(fn + "/deployments/{deployment_id}/status", api.cancel_deployment, methods=["PATCH"]),
+        Route(fn + "/executions", api.list_executions, methods=["GET"]),
+        Route(fn + "/executions", api.create_execution, methods=["POST"]),
+        Route(fn + "/executions/{execution_id}", api.get_execution, methods=["GET"]),
+        Route(fn + "/executions/{execution_id}", api.delete_execution, methods=["DELETE"]),
         Route("/functions/v1/activations/upsert", wix.upsert, methods=["POST"]),
         Route("/functions/v1/activations/{function_id}", wix.delete, methods=["DELETE"]),
     ]

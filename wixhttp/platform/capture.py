@@ -36,7 +36,9 @@ __all__ = [
     "LOGS_PATH",
     "LOGS_REF_HEADER",
     "DURATION_HEADER",
+    "ERRORS_TRUNCATED",
     "LOG_LIMIT",
+    "TRUNCATED",
     "install",
     "tail",
 ]
@@ -50,15 +52,21 @@ LOGS_PATH = "/__wixhttp/logs/"
 
 LOG_LIMIT = 1_000_000
 TRUNCATED = "[WARNING] Logs truncated. The output exceeded 1000000 characters.\n"
+ERRORS_TRUNCATED = "[WARNING] Errors truncated. The output exceeded 1000000 characters.\n"
 INLINE_LIMIT = 6 * 1024  # encoded bytes in headers; larger logs are fetched separately
 PARKED_MAX = 1024  # parked log sets kept for the platform to fetch, oldest dropped first
 
 
-def tail(text: str, limit: int = LOG_LIMIT) -> str:
-    """Keep the last ``limit`` characters, prefixed with Appwrite's truncation warning."""
+def tail(text: str, limit: int = LOG_LIMIT, *, errors: bool = False) -> str:
+    """At most ``limit`` characters: the text, or Appwrite's truncation warning followed by the
+    text's tail (warning included in the count, as Appwrite does). ``errors`` picks the
+    warning Appwrite writes for errors ("Errors truncated")."""
     if len(text) <= limit:
         return text
-    return TRUNCATED + text[-limit:]
+    warning = ERRORS_TRUNCATED if errors else TRUNCATED
+    if limit <= len(warning):
+        return warning[:limit]
+    return warning + text[len(text) - (limit - len(warning)) :]
 
 
 class Capture:
@@ -83,7 +91,7 @@ class Capture:
         self._errors.append(text)
         self._error_size += len(text)
         if self._error_size > 2 * LOG_LIMIT:
-            self._errors = [tail("".join(self._errors))]
+            self._errors = [tail("".join(self._errors), errors=True)]
             self._error_size = len(self._errors[0])
 
     @property
@@ -92,7 +100,7 @@ class Capture:
 
     @property
     def errors(self) -> str:
-        return tail("".join(self._errors))
+        return tail("".join(self._errors), errors=True)
 
 
 current_capture: ContextVar[Capture | None] = ContextVar("wixhttp_capture", default=None)
@@ -210,6 +218,8 @@ class CaptureMiddleware:
         if not execution_id:
             await self.app(scope, receive, send)
             return
+        # The marker is the platform's, not the caller's: the handler does not see it.
+        scope = {**scope, "headers": [h for h in scope["headers"] if h[0] != CAPTURE_HEADER]}
 
         capture = Capture()
         token = current_capture.set(capture)

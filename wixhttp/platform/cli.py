@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import os
 import sys
 import tarfile
 import time
 from collections.abc import Coroutine
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,9 +24,17 @@ import httpx
 
 from wixhttp.platform.auth import DEFAULT_PROJECT, SCOPES, create_key, validate_scopes
 from wixhttp.platform.builds import BuildConfig
+from wixhttp.platform.executions import ExecutionConfig
 from wixhttp.platform.store import Store
 
-__all__ = ["deploy_command", "keys_group", "platform_command", "publish_command"]
+__all__ = [
+    "deploy_command",
+    "executions_command",
+    "keys_group",
+    "logs_command",
+    "platform_command",
+    "publish_command",
+]
 
 T = TypeVar("T")
 
@@ -95,6 +105,34 @@ async def _with_store(data_dir: str, action: Any) -> Any:
     type=click.FloatRange(min=0.1),
     help="Seconds a deployment's build commands may run.",
 )
+@click.option(
+    "--sync-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a synchronous execution may run before the caller gets 408.",
+)
+@click.option(
+    "--min-schedule-lead",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds ahead scheduledAt must be at least (below 60, any precision is accepted).",
+)
+@click.option(
+    "--execution-rate-limit",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Executions a client IP without an API key may create per minute (0: no limit).",
+)
+@click.option(
+    "--execution-workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Asynchronous executions run at the same time.",
+)
 def platform_command(
     data_dir: str,
     host: str,
@@ -105,6 +143,10 @@ def platform_command(
     max_unpacked_size: int,
     max_source_size: int,
     commands_timeout: float,
+    sync_timeout: float,
+    min_schedule_lead: float,
+    execution_rate_limit: int,
+    execution_workers: int,
 ) -> None:
     """Run the functions platform (Appwrite Functions API at /v1)."""
     import uvicorn
@@ -123,6 +165,12 @@ def platform_command(
         activation_window=activation_window,
         max_source_size=max_source_size,
         build=BuildConfig(max_unpacked_size=max_unpacked_size, commands_timeout=commands_timeout),
+        executions=ExecutionConfig(
+            workers=execution_workers,
+            sync_timeout=sync_timeout,
+            min_schedule_lead=min_schedule_lead,
+            rate_limit=execution_rate_limit,
+        ),
     )
     keys = _run(_with_store(str(data), lambda store: store.list_keys()))
     click.echo(f"wixhttp platform: data in {data}, project {project!r}", err=True)
@@ -359,6 +407,185 @@ def publish_command(function_id: str, endpoint: str, key: str) -> None:
         f"revision {activation['revision']}"
     )
     click.echo(f"URL: {_base(endpoint)}/functions/{function_id}/_functions/<name>")
+
+
+# -- executions & logs ---------------------------------------------------------------------------
+
+READ_KEY = click.option(
+    "--key",
+    envvar="WIXHTTP_KEY",
+    required=True,
+    help="API key with executions.read (or set WIXHTTP_KEY).",
+)
+_STATUSES = ("waiting", "processing", "completed", "failed", "scheduled")
+
+
+def _query(method: str, attribute: str | None = None, values: list[Any] | None = None) -> str:
+    data: dict[str, Any] = {"method": method}
+    if attribute is not None:
+        data["attribute"] = attribute
+    if values is not None:
+        data["values"] = values
+    return json.dumps(data, separators=(",", ":"))
+
+
+def _list_executions(
+    client: httpx.Client, function_id: str, queries: list[str]
+) -> list[dict[str, Any]]:
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        (f"queries[{i}]", q) for i, q in enumerate(queries)
+    ]
+    params.append(("total", "false"))
+    response = client.get(f"/functions/{function_id}/executions", params=params)
+    if response.status_code >= 400:
+        raise _fail(response)
+    executions: list[dict[str, Any]] = response.json()["executions"]
+    return executions
+
+
+def _execution_line(execution: dict[str, Any]) -> str:
+    code = execution["responseStatusCode"] or "-"
+    when = execution["scheduledAt"] if execution["status"] == "scheduled" else ""
+    return (
+        f"{execution['$id']}  {execution['$createdAt']}  {execution['trigger']:<8}  "
+        f"{execution['status']:<10}  {code!s:>3}  {execution['duration']:8.3f}s  "
+        f"{execution['requestMethod']} {execution['requestPath']}"
+        + (f"  at {when}" if when else "")
+    )
+
+
+@click.command("executions")
+@click.option("--function", "function_id", required=True, help="The function id.")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(_STATUSES),
+    help="Only executions with this status (repeatable).",
+)
+@click.option(
+    "--trigger",
+    "triggers",
+    multiple=True,
+    type=click.Choice(("http", "schedule", "event")),
+    help="Only executions with this trigger (repeatable).",
+)
+@click.option("--limit", default=25, show_default=True, type=click.IntRange(1, 5000))
+@ENDPOINT
+@READ_KEY
+@PROJECT
+def executions_command(
+    function_id: str,
+    statuses: tuple[str, ...],
+    triggers: tuple[str, ...],
+    limit: int,
+    endpoint: str,
+    key: str,
+    project: str,
+) -> None:
+    """List FUNCTION's latest executions, newest first: id, created, trigger, status,
+    response code, duration, request."""
+    queries = [_query("orderDesc", "$createdAt"), _query("limit", values=[limit])]
+    if statuses:
+        queries.append(_query("equal", "status", list(statuses)))
+    if triggers:
+        queries.append(_query("equal", "trigger", list(triggers)))
+    headers = {"X-Appwrite-Project": project, "X-Appwrite-Key": key}
+    with httpx.Client(base_url=_base(endpoint) + "/v1", headers=headers, timeout=60) as client:
+        executions = _list_executions(client, function_id, queries)
+    if not executions:
+        click.echo("no executions")
+        return
+    for execution in executions:
+        click.echo(_execution_line(execution))
+
+
+def _print_logs(execution: dict[str, Any]) -> None:
+    click.echo(
+        f"--- {execution['$id']} {execution['trigger']} {execution['requestMethod']} "
+        f"{execution['requestPath']} -> {execution['status']} "
+        f"{execution['responseStatusCode']} ({execution['duration']:.3f}s) "
+        f"{execution['$updatedAt']}"
+    )
+    if execution["logs"]:
+        click.echo(execution["logs"].rstrip("\n"))
+    if execution["errors"]:
+        click.echo(execution["errors"].rstrip("\n"), err=True)
+
+
+@click.command("logs")
+@click.option("--function", "function_id", required=True, help="The function id.")
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new executions' logs.")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 5000),
+    help="Finished executions to show first.",
+)
+@click.option(
+    "--interval",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between polls with --follow.",
+)
+@click.option(
+    "--for",
+    "follow_for",
+    default=None,
+    type=click.FloatRange(min=0),
+    help="With --follow: stop after this many seconds (default: until interrupted).",
+)
+@ENDPOINT
+@READ_KEY
+@PROJECT
+def logs_command(
+    function_id: str,
+    follow: bool,
+    limit: int,
+    interval: float,
+    follow_for: float | None,
+    endpoint: str,
+    key: str,
+    project: str,
+) -> None:
+    """Print the logs (stdout) and errors (stderr) of FUNCTION's latest finished executions;
+    with -f, keep printing those of executions as they finish."""
+    finished = _query("equal", "status", ["completed", "failed"])
+    headers = {"X-Appwrite-Project": project, "X-Appwrite-Key": key}
+    seen: dict[str, str] = {}
+    with httpx.Client(base_url=_base(endpoint) + "/v1", headers=headers, timeout=60) as client:
+        latest = _list_executions(
+            client,
+            function_id,
+            [finished, _query("orderDesc", "$updatedAt"), _query("limit", values=[max(limit, 1)])],
+        )
+        for execution in reversed(latest[:limit]):
+            _print_logs(execution)
+        for execution in latest:
+            seen[execution["$id"]] = execution["$updatedAt"]
+        since = max(seen.values(), default="")
+        deadline = None if follow_for is None else time.monotonic() + follow_for
+        while follow and (deadline is None or time.monotonic() < deadline):
+            time.sleep(interval)
+            queries = [finished, _query("orderAsc", "$updatedAt"), _query("limit", values=[500])]
+            if since:
+                # A few seconds of overlap: records written in batches may land slightly late.
+                queries.append(_query("greaterThan", "$updatedAt", [_earlier(since, 5.0)]))
+            for execution in _list_executions(client, function_id, queries):
+                if seen.get(execution["$id"]) == execution["$updatedAt"]:
+                    continue
+                seen[execution["$id"]] = execution["$updatedAt"]
+                _print_logs(execution)
+                since = max(since, execution["$updatedAt"])
+            if len(seen) > 10_000:
+                seen = dict(sorted(seen.items(), key=lambda item: item[1])[-5_000:])
+
+
+def _earlier(stamp: str, seconds: float) -> str:
+    moment = datetime.fromisoformat(stamp) - timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds")
 
 
 if __name__ == "__main__":  # pragma: no cover

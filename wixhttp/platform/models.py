@@ -15,6 +15,7 @@ __all__ = [
     "RUNTIMES",
     "activation_json",
     "deployment_json",
+    "execution_json",
     "function_json",
     "runtime_json",
     "variable_json",
@@ -118,6 +119,42 @@ def deployment_json(row: Row) -> dict[str, Any]:
         "providerBranchUrl": "",
         "chunksTotal": int(row["chunks_total"]),
         "chunksUploaded": int(row["chunks_uploaded"]),
+    }
+
+
+def execution_json(
+    row: Row,
+    *,
+    status: str | None = None,
+    response_body: str = "",
+    response_headers: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """An execution. Stored executions never carry a response body: only the reply to a
+    synchronous create passes ``response_body`` (and the full ``response_headers``).
+    ``status`` overrides the stored one (Appwrite reports stale waiting/processing as failed)."""
+    return {
+        "$id": row["id"],
+        "$createdAt": row["created_at"],
+        "$updatedAt": row["updated_at"],
+        "$permissions": [],
+        "functionId": row["function_id"],  # format < 2.0; harmless for SDK 27
+        "resourceId": row["function_id"],
+        "resourceType": "functions",
+        "deploymentId": row["deployment_id"],
+        "trigger": row["trigger"],
+        "status": status or row["status"],
+        "requestMethod": row["request_method"],
+        "requestPath": row["request_path"],
+        "requestHeaders": list(row["request_headers"]),
+        "responseStatusCode": int(row["response_status_code"]),
+        "responseBody": response_body,
+        "responseHeaders": (
+            response_headers if response_headers is not None else list(row["response_headers"])
+        ),
+        "logs": row["logs"],
+        "errors": row["errors"],
+        "duration": float(row["duration"]),
+        "scheduledAt": row["scheduled_at"],
     }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from wixhttp.platform import models
 from wixhttp.platform.auth import DEFAULT_PROJECT, KeyCache
 from wixhttp.platform.builds import UNFINISHED, BuildConfig, Builder, Paths, worker_env
+from wixhttp.platform.executions import ExecutionConfig, Executions
 from wixhttp.platform.runtimes import WorkerPool, WorkerSpec
 from wixhttp.platform.store import Store, now
 
@@ -36,6 +37,7 @@ class PlatformConfig:
     activation_limit: int = 10  # successful upserts per function ...
     activation_window: float = 60.0  # ... per this many seconds
     build: BuildConfig = field(default_factory=BuildConfig)
+    executions: ExecutionConfig = field(default_factory=ExecutionConfig)
 
     @property
     def endpoint(self) -> str:
@@ -50,6 +52,7 @@ class FunctionRoutes:
     function: Row
     production: WorkerSpec | None  # the active deployment
     development: WorkerSpec | None  # the latest ready deployment
+    active_status: str = ""  # the active deployment's status ("" if there is none)
 
 
 class Platform:
@@ -67,6 +70,7 @@ class Platform:
             self._build_finished,
         )
         self.workers = WorkerPool()
+        self.executions = Executions(self, config.executions)
         self._routes: dict[str, FunctionRoutes] = {}
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
@@ -74,6 +78,7 @@ class Platform:
 
     async def start(self) -> None:
         await self.store.init()
+        await self.executions.start()
         self.builder.start()
         for row in await self.store.deployments_with_status(UNFINISHED):
             if row["status"] != "waiting":
@@ -87,6 +92,7 @@ class Platform:
             self.builder.enqueue(row)
 
     async def stop(self) -> None:
+        await self.executions.stop()
         await self.builder.stop()
         await self.workers.close()
         await self.store.close()
@@ -98,6 +104,7 @@ class Platform:
 
     def invalidate(self, function_id: str) -> None:
         self._routes.pop(function_id, None)
+        self.executions.function_changed(function_id)  # its cron schedule may have changed
 
     async def update_function(self, function_id: str, values: dict[str, Any]) -> Row | None:
         row = await self.store.update_function(self.project_id, function_id, values)
@@ -203,15 +210,18 @@ class Platform:
             return None
         variables = await self.store.function_variables(self.project_id, function_id)
         production = None
+        active_status = ""
         if function["deployment_id"]:
             deployment = await self.store.get_deployment(function["deployment_id"])
-            if deployment is not None and deployment["status"] == "ready":
-                production = self._spec(function, deployment, variables)
+            if deployment is not None and deployment["function_id"] == function_id:
+                active_status = str(deployment["status"])
+                if active_status == "ready":
+                    production = self._spec(function, deployment, variables)
         development = None
         ready = await self.store.latest_ready_deployment(self.project_id, function_id)
         if ready is not None:
             development = self._spec(function, ready, variables)
-        routes = FunctionRoutes(function, production, development)
+        routes = FunctionRoutes(function, production, development, active_status)
         self._routes[function_id] = routes
         return routes
 

@@ -5,9 +5,10 @@ server runs). Nothing here is SQLite-specific except :func:`_sqlite_pragmas`; a 
 backend needs only another URL (``postgresql+asyncpg://...``) and that driver. The API layer
 talks to :class:`Store` in plain dicts keyed by column name and never builds SQL itself.
 
-Tables: ``api_keys``, ``functions``, ``variables``, ``deployments``, ``activations``. Every
-row has a ``seq`` (Appwrite's ``$sequence``: insertion order, the default sort and tie-break).
-Executions (a later table) follow the same pattern.
+Tables: ``api_keys``, ``functions``, ``variables``, ``deployments``, ``activations``,
+``executions`` and ``cron_ticks``. Every row has a ``seq`` (Appwrite's ``$sequence``: insertion
+order, the default sort and tie-break). Executions are mostly written in batches by
+:class:`wixhttp.platform.executions.BatchWriter` through :meth:`Store.write_executions`.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Column,
     ColumnElement,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -31,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     delete,
     event,
     insert,
@@ -46,7 +50,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 from wixhttp.platform import queries
 from wixhttp.platform.errors import AppwriteError
 
-__all__ = ["Duplicate", "Store", "metadata", "new_id", "now"]
+__all__ = ["Duplicate", "ExecutionOp", "Store", "metadata", "new_id", "now"]
 
 Row = dict[str, Any]
 metadata = MetaData()
@@ -167,6 +171,44 @@ activations = Table(
     UniqueConstraint("project_id", "function_id", name="uq_activations_function"),
 )
 
+executions = Table(
+    "executions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("project_id", String(36), nullable=False),
+    Column("function_id", String(36), nullable=False),
+    Column("deployment_id", String(36), nullable=False, default=""),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),  # also: when the status last changed
+    Column("trigger", String(16), nullable=False),  # http | schedule | event
+    Column("status", String(16), nullable=False),  # waiting|processing|completed|failed|scheduled
+    Column("request_method", String(16), nullable=False),
+    Column("request_path", Text, nullable=False),
+    Column("request_headers", JSON, nullable=False),  # [{"name", "value"}], filtered
+    Column("response_status_code", Integer, nullable=False, default=0),
+    Column("response_headers", JSON, nullable=False),  # [{"name", "value"}], filtered
+    Column("logs", Text, nullable=False, default=""),
+    Column("errors", Text, nullable=False, default=""),
+    Column("duration", Float, nullable=False, default=0.0),
+    Column("scheduled_at", String(32), nullable=True),
+    # The request still to be sent (waiting and scheduled executions); cleared once it runs.
+    Column("pending_headers", JSON, nullable=True),  # [[name, value], ...] as the worker gets them
+    Column("pending_body", Text, nullable=True),
+    Index("ix_executions_function", "project_id", "function_id", "seq"),
+    Index("ix_executions_status", "status"),
+)
+
+cron_ticks = Table(
+    "cron_ticks",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("project_id", String(36), nullable=False),
+    Column("function_id", String(36), nullable=False),
+    Column("last_tick", Float, nullable=False),  # epoch seconds of the last tick fired
+    UniqueConstraint("project_id", "function_id", name="uq_cron_ticks_function"),
+)
+
 FUNCTION_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
     "$id": functions.c.id,
     "$createdAt": functions.c.created_at,
@@ -202,6 +244,44 @@ VARIABLE_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
     "key": variables.c.key,
     "secret": variables.c.secret,
 }
+EXECUTION_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
+    "$id": executions.c.id,
+    "$createdAt": executions.c.created_at,
+    "$updatedAt": executions.c.updated_at,
+    "$sequence": executions.c.seq,
+    "trigger": executions.c.trigger,
+    "status": executions.c.status,
+    "responseStatusCode": executions.c.response_status_code,
+    "duration": executions.c.duration,
+    "requestMethod": executions.c.request_method,
+    "requestPath": executions.c.request_path,
+    "deploymentId": executions.c.deployment_id,
+}
+#: Every column of an execution row but ``seq``, with the value a new row gets if not given.
+EXECUTION_DEFAULTS: dict[str, Any] = {
+    "deployment_id": "",
+    "request_method": "POST",
+    "request_path": "/",
+    "request_headers": [],
+    "response_status_code": 0,
+    "response_headers": [],
+    "logs": "",
+    "errors": "",
+    "duration": 0.0,
+    "scheduled_at": None,
+    "pending_headers": None,
+    "pending_body": None,
+}
+
+
+@dataclass
+class ExecutionOp:
+    """A batched write of one execution: ``insert`` (a full row), ``update`` (some columns) or
+    ``delete``. Writes to one id coalesce: an update folds into a pending insert, a delete
+    replaces whatever was pending."""
+
+    kind: Literal["insert", "update", "delete"]
+    values: dict[str, Any]
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -277,8 +357,9 @@ class Store:
         attributes: Mapping[str, KeyedColumnElement[Any]],
         request: queries.ListRequest,
         search_targets: Sequence[ColumnElement[Any]] = (),
+        columns: Sequence[ColumnElement[Any]] = (),
     ) -> tuple[list[Row], int]:
-        base = select(table).where(*scope)
+        base = (select(*columns) if columns else select(table)).where(*scope)
         async with self.engine.connect() as conn:
             cursor_row: Row | None = None
             if request.cursor is not None:
@@ -380,7 +461,7 @@ class Store:
                 )
             )
             removed = [str(r) for r in result.scalars()]
-            for table in (variables, deployments, activations):
+            for table in (variables, deployments, activations, executions, cron_ticks):
                 await conn.execute(
                     delete(table).where(
                         table.c.project_id == project_id, table.c.function_id == function_id
@@ -647,3 +728,139 @@ class Store:
             activations.c.project_id == project_id,
             activations.c.function_id == function_id,
         )
+
+    # -- executions ------------------------------------------------------------------------------
+
+    async def write_executions(self, ops: Mapping[str, ExecutionOp]) -> None:
+        """Apply a batch of writes in one transaction: inserts, then updates, then deletes."""
+        inserts: list[Row] = []
+        updates: dict[tuple[str, ...], list[Row]] = {}
+        deletes: list[str] = []
+        for execution_id, op in ops.items():
+            if op.kind == "insert":
+                inserts.append({**EXECUTION_DEFAULTS, **op.values, "id": execution_id})
+            elif op.kind == "update":
+                if op.values:
+                    keys = tuple(sorted(op.values))
+                    updates.setdefault(keys, []).append({**op.values, "b_id": execution_id})
+            else:
+                deletes.append(execution_id)
+        async with self.engine.begin() as conn:
+            if inserts:
+                await conn.execute(insert(executions), inserts)
+            for rows in updates.values():
+                await conn.execute(
+                    update(executions).where(executions.c.id == bindparam("b_id")), rows
+                )
+            for start in range(0, len(deletes), 500):
+                chunk = deletes[start : start + 500]
+                await conn.execute(delete(executions).where(executions.c.id.in_(chunk)))
+
+    async def get_execution(
+        self, project_id: str, function_id: str, execution_id: str
+    ) -> Row | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(*_EXECUTION_PUBLIC).where(
+                            executions.c.project_id == project_id,
+                            executions.c.function_id == function_id,
+                            executions.c.id == execution_id,
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    async def list_executions(
+        self,
+        project_id: str,
+        function_id: str,
+        request: queries.ListRequest,
+        *,
+        stale_before: str = "",
+    ) -> tuple[list[Row], int]:
+        """A function's executions. With ``stale_before`` (a timestamp), a filter
+        ``equal(status, [..., "failed"])`` also matches ``waiting``/``processing`` executions
+        whose status last changed before it: those are reported as failed (Appwrite's
+        timed-out override)."""
+        if stale_before:
+            request = replace(
+                request,
+                filters=[_with_stale(item, stale_before) for item in request.filters],
+            )
+        return await self._list(
+            executions,
+            [executions.c.project_id == project_id, executions.c.function_id == function_id],
+            EXECUTION_ATTRIBUTES,
+            request,
+            columns=_EXECUTION_PUBLIC,
+        )
+
+    async def unfinished_executions(self) -> list[Row]:
+        """Every ``waiting``, ``processing`` or ``scheduled`` execution (pending request
+        included), oldest first: what a starting platform must resume or fail."""
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                select(executions)
+                .where(executions.c.status.in_(("waiting", "processing", "scheduled")))
+                .order_by(executions.c.seq)
+            )
+            return [dict(r) for r in result.mappings()]
+
+    async def last_cron_ticks(self, project_id: str) -> dict[str, float]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                select(cron_ticks.c.function_id, cron_ticks.c.last_tick).where(
+                    cron_ticks.c.project_id == project_id
+                )
+            )
+            return {str(r[0]): float(r[1]) for r in result}
+
+    async def create_cron_execution(
+        self, project_id: str, function_id: str, tick: float, row: Mapping[str, Any] | None
+    ) -> bool:
+        """Record that ``tick`` fired, and insert its execution ``row`` (if any), in one
+        transaction; False (and nothing written) if this tick or a later one already fired."""
+        where = (cron_ticks.c.project_id == project_id, cron_ticks.c.function_id == function_id)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(cron_ticks)
+                .where(*where, cron_ticks.c.last_tick < tick)
+                .values(last_tick=tick)
+            )
+            if result.rowcount == 0:
+                existing = (
+                    await conn.execute(select(cron_ticks.c.last_tick).where(*where))
+                ).first()
+                if existing is not None:
+                    return False
+                await conn.execute(
+                    insert(cron_ticks).values(
+                        project_id=project_id, function_id=function_id, last_tick=tick
+                    )
+                )
+            if row is not None:
+                await conn.execute(insert(executions).values({**EXECUTION_DEFAULTS, **row}))
+        return True
+
+
+_EXECUTION_PUBLIC = [
+    c for c in executions.columns if c.key not in ("pending_headers", "pending_body")
+]
+
+
+def _with_stale(item: queries.Filter, stale_before: str) -> queries.Filter:
+    if item.method != "equal" or item.attribute != "status" or "failed" not in item.values:
+        return item
+    stale = queries.Filter(
+        "and",
+        children=(
+            queries.Filter("equal", "status", ("waiting", "processing")),
+            queries.Filter("lessThanEqual", "$updatedAt", (stale_before,)),
+        ),
+    )
+    return queries.Filter("or", children=(item, stale))

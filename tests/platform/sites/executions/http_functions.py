@@ -1,0 +1,91 @@
+"""Handlers for the execution tests: echo, logs, failures, sleeps, crashes, cron ticks."""
+
+import asyncio
+import logging
+import os
+import sys
+import time
+
+from wixhttp import ok, response
+
+log = logging.getLogger("site")
+
+
+def _describe(request, body):
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "headers": request.headers,
+        "body": body,
+        "url": request.url,
+        "ip": request.ip,
+    }
+
+
+def use_echo(request):
+    body = request.body.text() if request.method not in ("GET", "HEAD") else ""
+    return response(
+        status=int(request.query.get("status", 200)),
+        body=_describe(request, body),
+        headers={"x-custom": "yes", "cache-control": "no-store"},
+    )
+
+
+async def use_talk(request):
+    """Prints, logs and warns, tagged, yielding between lines (so concurrent ones interleave)."""
+    tag = request.query.get("tag", "x")
+    lines = int(request.query.get("lines", 5))
+    for index in range(lines):
+        print(f"{tag} out {index}")
+        await asyncio.sleep(0.005)
+        log.info("%s info %d", tag, index)
+        print(f"{tag} err {index}", file=sys.stderr)
+        await asyncio.sleep(0.005)
+    log.warning("%s warned", tag)
+    return ok(body={"tag": tag})
+
+
+def use_threadtalk(request):
+    """The same from a plain def (run in a thread)."""
+    tag = request.query.get("tag", "x")
+    for index in range(int(request.query.get("lines", 5))):
+        print(f"{tag} out {index}")
+        time.sleep(0.005)
+        print(f"{tag} err {index}", file=sys.stderr)
+    return ok(body={"tag": tag})
+
+
+def use_fail(request):
+    print("about to fail")
+    raise ValueError("boom from the handler")
+
+
+def use_big(request):
+    size = int(request.query.get("size", 1_200_000))
+    sys.stdout.write("A" * (size - 10) + "0123456789")
+    sys.stderr.write("E" * size + "end")
+    return ok(body={"size": size})
+
+
+async def use_sleep(request):
+    seconds = float(request.query.get("s", 1))
+    print(f"sleeping {seconds}")
+    await asyncio.sleep(seconds)
+    print("woke up")
+    return ok(body={"slept": seconds})
+
+
+async def use_block(request):
+    time.sleep(float(request.query.get("s", 60)))  # blocks the worker's event loop
+    return ok(body="late")
+
+
+def use_crash(request):
+    print("crashing")
+    os._exit(7)
+
+
+def post_schedule(request):
+    print(f"tick {request.headers.get('x-appwrite-trigger')} {request.headers.get('x-appwrite-execution-id')}")
+    return ok(body={"trigger": request.headers.get("x-appwrite-trigger")})
