@@ -41,9 +41,7 @@ from wixhttp.platform.executions import (
     INJECTED_HEADER_BYTES,
     Call,
     injected_headers,
-    reported_status,
     scheduled_time,
-    stale_threshold,
 )
 from wixhttp.platform.queries import parse_list_request
 from wixhttp.platform.runtimes import WorkerError
@@ -955,39 +953,20 @@ class Api:
         writer = self.platform.executions.writer
         if writer.busy:
             await writer.flush()
-        threshold = stale_threshold(float(function["timeout"]))
-        rows, total = await self.store.list_executions(
-            self.project, function["id"], list_request, stale_before=threshold
-        )
-        requested = {
-            value
-            for item in list_request.filters
-            if item.method == "equal" and item.attribute == "status"
-            for value in item.values
-        }
-        override = not (requested - {"failed"})
+        rows, total = await self.store.list_executions(self.project, function["id"], list_request)
         return _json(
-            {
-                "total": total,
-                "executions": [
-                    models.execution_json(
-                        row, status=reported_status(row, threshold) if override else None
-                    )
-                    for row in rows
-                ],
-            }
+            {"total": total, "executions": [models.execution_json(row) for row in rows]}
         )
 
     async def get_execution(self, request: Request) -> Response:
         function = await self._execution_function(request, "executions.read")
         row = await self._execution(function["id"], request.path_params["execution_id"])
-        threshold = stale_threshold(float(function["timeout"]))
-        return _json(models.execution_json(row, status=reported_status(row, threshold)))
+        return _json(models.execution_json(row))
 
     async def delete_execution(self, request: Request) -> Response:
         function = await self._execution_function(request, "executions.write")
         row = await self._execution(function["id"], request.path_params["execution_id"])
-        status = reported_status(row, stale_threshold(float(function["timeout"])))
+        status = row["status"]
         executions = self.platform.executions
         if status in ("waiting", "processing") or (
             status == "scheduled" and not executions.cancel(row["id"])
@@ -998,7 +977,6 @@ class Api:
                 f"The execution is {status if status != 'scheduled' else 'starting'}: it can be "
                 "deleted once it has completed or failed (a scheduled one, until it starts).",
             )
-        executions.cancel(row["id"])  # a stale waiting one may still sit in the queue
         writer = executions.writer
         await writer.flush(writer.delete(row["id"]))
         return _no_content()

@@ -78,9 +78,7 @@ __all__ = [
     "iso",
     "parse_response",
     "parse_time",
-    "reported_status",
     "scheduled_time",
-    "stale_threshold",
 ]
 
 log = logging.getLogger("wixhttp.platform")
@@ -140,19 +138,6 @@ def parse_time(text: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed
-
-
-def stale_threshold(timeout: float) -> str:
-    """Waiting/processing executions whose status last changed before this are reported
-    failed (Appwrite's override for executions stuck past the function's timeout)."""
-    return iso(time.time() - timeout)
-
-
-def reported_status(row: Mapping[str, Any], threshold: str) -> str:
-    status = str(row["status"])
-    if status in _UNFINISHED and row["updated_at"] <= threshold:
-        return "failed"
-    return status
 
 
 # -- batched writes ------------------------------------------------------------------------------
@@ -482,8 +467,6 @@ class Executions:
                 body=(row["pending_body"] or "").encode("utf-8"),
             )
             if row["status"] == "waiting":
-                # Its time in the queue starts again (stale waiting executions read as failed).
-                self.writer.update(row["id"], {"updated_at": stamp})
                 self._jobs[job.id] = job
                 self._queue.put_nowait(job)
                 queued += 1

@@ -125,13 +125,11 @@ def deployment_json(row: Row) -> dict[str, Any]:
 def execution_json(
     row: Row,
     *,
-    status: str | None = None,
     response_body: str = "",
     response_headers: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """An execution. Stored executions never carry a response body: only the reply to a
-    synchronous create passes ``response_body`` (and the full ``response_headers``).
-    ``status`` overrides the stored one (Appwrite reports stale waiting/processing as failed)."""
+    synchronous create passes ``response_body`` (and the full ``response_headers``)."""
     return {
         "$id": row["id"],
         "$createdAt": row["created_at"],
@@ -142,7 +140,7 @@ def execution_json(
         "resourceType": "functions",
         "deploymentId": row["deployment_id"],
         "trigger": row["trigger"],
-        "status": status or row["status"],
+        "status": row["status"],
         "requestMethod": row["request_method"],
         "requestPath": row["request_path"],
         "requestHeaders": list(row["request_headers"]),

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "HANG_GRACE",
     "ProxyResponse",
     "WorkerCrashed",
     "WorkerError",
@@ -32,6 +33,10 @@ __all__ = [
 ]
 
 log = logging.getLogger("wixhttp.platform")
+
+#: Seconds past a function's timeout after which the platform gives up on a worker that has not
+#: answered (its event loop is blocked): the request fails and the worker is replaced.
+HANG_GRACE = 5.0
 
 _HOP_BY_HOP = frozenset(
     {
@@ -128,13 +133,15 @@ class Worker:
         else:
             conn.close()
 
-    async def stop(self) -> None:
+    async def stop(self, *, hung: bool = False) -> None:
+        """Stop the worker: SIGTERM, then SIGKILL after 3 s; at once with SIGKILL if ``hung``
+        (a blocked event loop would not act on SIGTERM before the handler returns)."""
         for conn in self._idle:
             conn.close()
         self._idle.clear()
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, signal.SIGKILL if hung else signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), 3)
             except asyncio.TimeoutError:
@@ -321,10 +328,10 @@ class WorkerPool:
                 )
             await asyncio.sleep(0.01)
 
-    async def _discard(self, worker: Worker) -> None:
+    async def _discard(self, worker: Worker, *, hung: bool = False) -> None:
         if self._workers.get(worker.spec.key) is worker:
             del self._workers[worker.spec.key]
-        await worker.stop()
+        await worker.stop(hung=hung)
 
     async def forward(
         self,
@@ -350,7 +357,7 @@ class WorkerPool:
         head = b"\r\n".join(lines) + b"\r\n\r\n"
         # The handler timeout is enforced by the worker itself (it answers 504); this is the
         # backstop for code that blocks the worker's event loop.
-        limit = spec.timeout + 5.0
+        limit = spec.timeout + HANG_GRACE
         holder: list[_Connection] = []
 
         async def exchange() -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
@@ -376,7 +383,7 @@ class WorkerPool:
                 spec.deployment_id,
                 limit,
             )
-            await self._discard(worker)
+            await self._discard(worker, hung=True)
             raise WorkerTimeout(
                 f"the function did not answer within {limit:g} s; its worker was restarted"
             ) from None

@@ -189,6 +189,7 @@ class Platform:
         function = await self.store.get_function(self.project_id, function_id)
         if function is None:
             return False
+        await self.executions.writer.flush()  # its pending execution records go with it
         removed = await self.store.delete_function(self.project_id, function_id)
         self.invalidate(function_id)
         for deployment_id in removed:

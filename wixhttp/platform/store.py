@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -780,18 +780,8 @@ class Store:
         project_id: str,
         function_id: str,
         request: queries.ListRequest,
-        *,
-        stale_before: str = "",
     ) -> tuple[list[Row], int]:
-        """A function's executions. With ``stale_before`` (a timestamp), a filter
-        ``equal(status, [..., "failed"])`` also matches ``waiting``/``processing`` executions
-        whose status last changed before it: those are reported as failed (Appwrite's
-        timed-out override)."""
-        if stale_before:
-            request = replace(
-                request,
-                filters=[_with_stale(item, stale_before) for item in request.filters],
-            )
+        """A function's executions."""
         return await self._list(
             executions,
             [executions.c.project_id == project_id, executions.c.function_id == function_id],
@@ -851,16 +841,3 @@ class Store:
 _EXECUTION_PUBLIC = [
     c for c in executions.columns if c.key not in ("pending_headers", "pending_body")
 ]
-
-
-def _with_stale(item: queries.Filter, stale_before: str) -> queries.Filter:
-    if item.method != "equal" or item.attribute != "status" or "failed" not in item.values:
-        return item
-    stale = queries.Filter(
-        "and",
-        children=(
-            queries.Filter("equal", "status", ("waiting", "processing")),
-            queries.Filter("lessThanEqual", "$updatedAt", (stale_before,)),
-        ),
-    )
-    return queries.Filter("or", children=(item, stale))

@@ -89,3 +89,10 @@ def use_crash(request):
 def post_schedule(request):
     print(f"tick {request.headers.get('x-appwrite-trigger')} {request.headers.get('x-appwrite-execution-id')}")
     return ok(body={"trigger": request.headers.get("x-appwrite-trigger")})
+
+
+def use_mark(request):
+    """Appends a line to the file named in ``?file=`` (proof that the handler ran)."""
+    with open(request.query["file"], "a") as marks:
+        marks.write(f"{request.headers.get('x-appwrite-trigger')} {time.time()}\n")
+    return ok(body={"marked": True})
