@@ -46,7 +46,15 @@ from wixhttp.platform.executions import (
 from wixhttp.platform.queries import parse_list_request
 from wixhttp.platform.runtimes import WorkerError
 from wixhttp.platform.service import Platform, PlatformConfig
-from wixhttp.platform.store import EXECUTION_ATTRIBUTES, Duplicate, new_id, now
+from wixhttp.platform.store import (
+    DEPLOYMENT_ATTRIBUTES,
+    EXECUTION_ATTRIBUTES,
+    FUNCTION_ATTRIBUTES,
+    VARIABLE_ATTRIBUTES,
+    Duplicate,
+    new_id,
+    now,
+)
 
 __all__ = ["CHUNK_SIZE", "create_platform_app"]
 
@@ -239,6 +247,12 @@ class Api:
             )
         return row
 
+    async def scoped_function(self, request: Request, scope: str) -> tuple[str, dict[str, Any]]:
+        """Check the caller has ``scope``, then find the path's function: (its id, its row)."""
+        await self.caller(request, scope)
+        function_id = request.path_params["function_id"]
+        return function_id, await self.function(function_id)
+
     async def function_json(self, row: Mapping[str, Any]) -> dict[str, Any]:
         variables = await self.store.function_variables(self.project, row["id"])
         return models.function_json(row, variables)
@@ -366,8 +380,6 @@ class Api:
 
     async def list_functions(self, request: Request) -> Response:
         await self.caller(request, "functions.read")
-        from wixhttp.platform.store import FUNCTION_ATTRIBUTES
-
         rows, total = await self.store.list_functions(
             self.project, _list_params(request, FUNCTION_ATTRIBUTES)
         )
@@ -379,9 +391,7 @@ class Api:
         return _json(await self.function_json(row))
 
     async def update_function(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        stored = await self.function(function_id)
+        function_id, stored = await self.scoped_function(request, "functions.write")
         params = await _body(request)
         fields = self._function_fields(params, stored)
         changed = any(
@@ -399,16 +409,12 @@ class Api:
         return _json(await self.function_json(row))
 
     async def delete_function(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         await self.platform.delete_function(function_id)
         return _no_content()
 
     async def set_function_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         params = await _body(request)
         deployment = await self.deployment(
             function_id, params.string("deploymentId", required=True)
@@ -435,9 +441,7 @@ class Api:
         return row
 
     async def create_variable(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         params = await _body(request)
         variable_id = params.identifier("variableId")
         stamp = now()
@@ -464,27 +468,19 @@ class Api:
         return _json(models.variable_json(row), 201)
 
     async def list_variables(self, request: Request) -> Response:
-        await self.caller(request, "functions.read")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
-        from wixhttp.platform.store import VARIABLE_ATTRIBUTES
-
+        function_id, _ = await self.scoped_function(request, "functions.read")
         rows, total = await self.store.list_variables(
             self.project, function_id, _list_params(request, VARIABLE_ATTRIBUTES)
         )
         return _json({"total": total, "variables": [models.variable_json(r) for r in rows]})
 
     async def get_variable(self, request: Request) -> Response:
-        await self.caller(request, "functions.read")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.read")
         row = await self.variable(function_id, request.path_params["variable_id"])
         return _json(models.variable_json(row))
 
     async def update_variable(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         variable_id = request.path_params["variable_id"]
         stored = await self.variable(function_id, variable_id)
         params = await _body(request)
@@ -515,9 +511,7 @@ class Api:
         return _json(models.variable_json(row))
 
     async def delete_variable(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         variable_id = request.path_params["variable_id"]
         await self.variable(function_id, variable_id)
         await self.store.delete_variable(self.project, function_id, variable_id)
@@ -527,9 +521,7 @@ class Api:
     # -- deployments -----------------------------------------------------------------------------
 
     async def create_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        function = await self.function(function_id)
+        function_id, function = await self.scoped_function(request, "functions.write")
         limit = self.platform.config.max_source_size
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > min(limit, CHUNK_SIZE) + 1024 * 1024 + (
@@ -687,9 +679,7 @@ class Api:
         return _json(models.deployment_json(current), 202)
 
     async def duplicate_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         params = await _body(request)
         original = await self.deployment(function_id, params.string("deploymentId", required=True))
         if int(original["chunks_uploaded"]) < int(original["chunks_total"]):
@@ -725,27 +715,19 @@ class Api:
         )
 
     async def list_deployments(self, request: Request) -> Response:
-        await self.caller(request, "functions.read")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
-        from wixhttp.platform.store import DEPLOYMENT_ATTRIBUTES
-
+        function_id, _ = await self.scoped_function(request, "functions.read")
         rows, total = await self.store.list_deployments(
             self.project, function_id, _list_params(request, DEPLOYMENT_ATTRIBUTES)
         )
         return _json({"total": total, "deployments": [models.deployment_json(r) for r in rows]})
 
     async def get_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.read")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.read")
         row = await self.deployment(function_id, request.path_params["deployment_id"])
         return _json(models.deployment_json(row))
 
     async def delete_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        function = await self.function(function_id)
+        function_id, function = await self.scoped_function(request, "functions.write")
         deployment_id = request.path_params["deployment_id"]
         await self.deployment(function_id, deployment_id)
         self.platform.builder.cancel(deployment_id)
@@ -771,9 +753,7 @@ class Api:
         return _no_content()
 
     async def download_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.read")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.read")
         row = await self.deployment(function_id, request.path_params["deployment_id"])
         kind = Params(dict(request.query_params)).string("type", default="source")
         paths = self.platform.paths
@@ -804,9 +784,7 @@ class Api:
         raise argument_invalid("Invalid `type` param: Value must be one of (source, output)")
 
     async def cancel_deployment(self, request: Request) -> Response:
-        await self.caller(request, "functions.write")
-        function_id = request.path_params["function_id"]
-        await self.function(function_id)
+        function_id, _ = await self.scoped_function(request, "functions.write")
         row = await self.deployment(function_id, request.path_params["deployment_id"])
         if row["status"] in ("ready", "failed"):
             raise AppwriteError(
@@ -954,9 +932,7 @@ class Api:
         if writer.busy:
             await writer.flush()
         rows, total = await self.store.list_executions(self.project, function["id"], list_request)
-        return _json(
-            {"total": total, "executions": [models.execution_json(row) for row in rows]}
-        )
+        return _json({"total": total, "executions": [models.execution_json(row) for row in rows]})
 
     async def get_execution(self, request: Request) -> Response:
         function = await self._execution_function(request, "executions.read")
