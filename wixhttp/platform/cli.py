@@ -7,6 +7,7 @@ print. Secrets are printed once, by ``keys create``, and never logged.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import logging
@@ -14,10 +15,10 @@ import os
 import sys
 import tarfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 import httpx
@@ -295,7 +296,29 @@ def _fail(response: httpx.Response) -> click.ClickException:
         message = response.json().get("message", response.text)
     except ValueError:
         message = response.text
+    if response.status_code == 401:
+        message += " (check the key and its scopes: wixhttp keys list)"
     return click.ClickException(f"{response.status_code}: {message}")
+
+
+_Command = TypeVar("_Command", bound=Callable[..., None])
+
+
+def _talks_to_platform(command: _Command) -> _Command:
+    """A command that calls the platform's API: a connection failure is one clear line."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except httpx.TransportError as exc:
+            endpoint = kwargs.get("endpoint", "")
+            raise click.ClickException(
+                f"cannot reach the platform at {endpoint}: {exc or type(exc).__name__} "
+                "(is `wixhttp platform` running there? see --endpoint)"
+            ) from None
+
+    return cast(_Command, wrapper)
 
 
 @click.command("deploy")
@@ -310,6 +333,7 @@ def _fail(response: httpx.Response) -> click.ClickException:
 @ENDPOINT
 @KEY
 @PROJECT
+@_talks_to_platform
 def deploy_command(
     site: str,
     function_id: str,
@@ -384,6 +408,7 @@ def deploy_command(
 @click.option("--function", "function_id", required=True, help="The function id.")
 @ENDPOINT
 @KEY
+@_talks_to_platform
 def publish_command(function_id: str, endpoint: str, key: str) -> None:
     """Activate FUNCTION's latest ready deployment (Wix's upsertFunctionActivation)."""
     url = _base(endpoint) + "/functions/v1/activations/upsert"
@@ -474,6 +499,7 @@ def _execution_line(execution: dict[str, Any]) -> str:
 @ENDPOINT
 @READ_KEY
 @PROJECT
+@_talks_to_platform
 def executions_command(
     function_id: str,
     statuses: tuple[str, ...],
@@ -540,6 +566,7 @@ def _print_logs(execution: dict[str, Any]) -> None:
 @ENDPOINT
 @READ_KEY
 @PROJECT
+@_talks_to_platform
 def logs_command(
     function_id: str,
     follow: bool,
