@@ -6,15 +6,17 @@ Run from the repository root::
     python bench/platform.py --quick      # a 3 s smoke run, 1 round
 
 It starts a real platform (``python -m wixhttp.platform --data TMP --port P``), creates an API
-key with ``python -m wixhttp keys create``, deploys ``bench/sites/hello`` as function ``hello``
-with ``python -m wixhttp deploy ... --activate`` (the CLI creates it with execute ``any``), and
-starts ``python -m wixhttp serve bench/sites/hello`` beside it. Both stay up for the whole run;
-each measurement gets a warm-up, then the same load from ``wrk`` (if on PATH) or from this
-script's asyncio keep-alive load generator in a separate process, against
-``/functions/hello/_functions/hello`` (platform -> worker) and ``/_functions/hello`` (direct),
-interleaved for ``--rounds`` rounds. It prints the medians, their ratio and PASS/FAIL against
-issue 4's target (proxied >= 0.6 x direct). It always exits 0 unless interrupted (130), stops
-by itself, and removes its processes and temp directory on exit, Ctrl+C or SIGTERM.
+key with ``python -m wixhttp keys create``, deploys ``bench/sites/hello`` twice with
+``python -m wixhttp deploy ... --activate``: as function ``hello`` (logging on, Appwrite's
+default: every call is recorded as an execution with its logs) and as ``hello-quiet`` (created
+with logging off: the proxy alone), and starts ``python -m wixhttp serve bench/sites/hello``
+beside it. All stay up for the whole run; each measurement gets a warm-up, then the same load
+from ``wrk`` (if on PATH) or from this script's asyncio keep-alive load generator in a separate
+process, against ``/functions/hello/_functions/hello``, ``/functions/hello-quiet/_functions/hello``
+(platform -> worker) and ``/_functions/hello`` (direct), interleaved for ``--rounds`` rounds. It
+prints the medians, their ratios and PASS/FAIL against issue 4's target (proxied >= 0.6 x
+direct). It always exits 0 unless interrupted (130), stops by itself, and removes its processes
+and temp directory on exit, Ctrl+C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -46,7 +48,9 @@ from dataclasses import dataclass, field  # noqa: E402
 ROOT = os.path.dirname(_HERE)
 SITE = os.path.join(_HERE, "sites", "hello")
 FUNCTION_ID = "hello"
+QUIET_ID = "hello-quiet"  # the same site with the function's logging off: no execution records
 PROXIED_PATH = f"/functions/{FUNCTION_ID}/_functions/hello"
+QUIET_PATH = f"/functions/{QUIET_ID}/_functions/hello"
 DIRECT_PATH = "/_functions/hello"
 EXPECTED_BODY = b'{"message":"hello"}'
 TARGET_RATIO = 0.6
@@ -211,6 +215,25 @@ def run_cli(*args: str) -> str:
             f"wixhttp {args[0]} failed ({out.returncode}):\n{out.stdout}{out.stderr}"
         )
     return out.stdout
+
+
+def api(port: int, key: str, method: str, path: str, body: dict[str, object]) -> object:
+    """One JSON call to the platform's API (raises on an error status)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {
+        "X-Appwrite-Project": "default",
+        "X-Appwrite-Key": key,
+        "Content-Type": "application/json",
+    }
+    try:
+        conn.request(method, "/v1" + path, body=json.dumps(body), headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+    finally:
+        conn.close()
+    if resp.status >= 400:
+        raise RuntimeError(f"{method} {path}: {resp.status} {data[:300]!r}")
+    return json.loads(data) if data else None
 
 
 def bench_site(tmp: str) -> str:
@@ -442,6 +465,16 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
         "--endpoint", endpoint, "--key", key,
     )  # fmt: skip
     check(port, PROXIED_PATH, "platform")
+    runtime = api(port, key, "GET", f"/functions/{FUNCTION_ID}", {})["runtime"]  # type: ignore[index]
+    api(port, key, "POST", "/functions", {
+        "functionId": QUIET_ID, "name": QUIET_ID, "runtime": runtime,
+        "execute": ["any"], "logging": False,
+    })  # fmt: skip
+    run_cli(
+        "deploy", site, "--function", QUIET_ID, "--activate",
+        "--endpoint", endpoint, "--key", key,
+    )  # fmt: skip
+    check(port, QUIET_PATH, "platform (logging off)")
     direct = Process(
         "wixhttp serve",
         [sys.executable, "-m", "wixhttp", "serve", site, "--port", str(direct_port)],
@@ -450,23 +483,39 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     started.append(direct)
     wait_ready(direct, direct_port, DIRECT_PATH)
     check(direct_port, DIRECT_PATH, "wixhttp serve")
-    workers = _children(platform.pid)
+    # One worker per function: find each by the function id on its command line.
+    workers = {FUNCTION_ID: 0, QUIET_ID: 0}
+    for pid in _children(platform.pid):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
+            args_seen = f.read().split(b"\0")
+        for function_id in workers:  # its --site path holds a folder named after it
+            if any(f"/{function_id}/".encode() in arg for arg in args_seen):
+                workers[function_id] = pid
     print(f"site: {os.path.relpath(site, ROOT) if site == SITE else site}")
     print(
-        f"proxied: http://127.0.0.1:{port}{PROXIED_PATH}  (platform pid {platform.pid}, "
-        f"worker pid {','.join(map(str, workers)) or '?'})"
+        f"proxied: http://127.0.0.1:{port}{PROXIED_PATH}  (logging on: each call is recorded "
+        f"as an execution; platform pid {platform.pid}, worker pid {workers[FUNCTION_ID]})"
+    )
+    print(
+        f"quiet:   http://127.0.0.1:{port}{QUIET_PATH}  (logging off: proxy only; worker pid "
+        f"{workers[QUIET_ID]})"
     )
     print(f"direct:  http://127.0.0.1:{direct_port}{DIRECT_PATH}  (wixhttp serve pid {direct.pid})")
     print(
-        f"{args.rounds} round(s) x 2 targets, {args.warmup:g}s warm-up + {args.duration:g}s "
-        "each, interleaved; both servers stay up for the whole run\n"
+        f"{args.rounds} round(s) x 3 targets, {args.warmup:g}s warm-up + {args.duration:g}s "
+        "each, interleaved; all servers stay up for the whole run\n"
     )
 
-    proxied_procs = {"platform": platform.pid}
-    if len(workers) == 1:
-        proxied_procs["worker"] = workers[0]
+    def procs_of(function_id: str) -> dict[str, int]:
+        procs = {"platform": platform.pid}
+        if workers[function_id]:
+            procs["worker"] = workers[function_id]
+        return procs
+
+    proxied_procs = procs_of(FUNCTION_ID)
     targets = [
         ("proxied", port, PROXIED_PATH, proxied_procs),
+        ("quiet", port, QUIET_PATH, procs_of(QUIET_ID)),
         ("direct", direct_port, DIRECT_PATH, {"serve": direct.pid}),
     ]
     samples = {name: Samples() for name, *_ in targets}
@@ -486,7 +535,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
                 flush=True,
             )
 
-    proxied, direct_s = samples["proxied"], samples["direct"]
+    proxied, quiet, direct_s = samples["proxied"], samples["quiet"], samples["direct"]
     print()
     print(f"{'target':<8} {'median req/s':>13}  {'CPU us/req (median)':<34} runs (req/s)")
     for name, *_rest, procs in targets:
@@ -505,6 +554,12 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
         f"ratio proxied/direct (medians): {ratio:.3f}  target >= {TARGET_RATIO}  {verdict}"
         f"   per round: {', '.join(f'{r:.3f}' for r in per_round)}"
     )
+    if quiet.runs:
+        quiet_ratio = quiet.median / direct_s.median
+        print(
+            f"ratio quiet/direct (logging off): {quiet_ratio:.3f}  target >= {TARGET_RATIO}  "
+            f"{'PASS' if quiet_ratio >= TARGET_RATIO else 'FAIL'}"
+        )
     total_cpu = sum(proxied.cpu_us(k) for k in proxied_procs)
     if total_cpu and direct_s.cpu_us("serve"):
         print(

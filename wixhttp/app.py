@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
-import itertools
 import logging
 import os
 import time
@@ -23,6 +22,7 @@ from urllib.parse import quote, unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
+from wixhttp.deadlines import DeadlineExceeded, Watchdog
 from wixhttp.errors import HandlerError, error_response
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
@@ -105,7 +105,7 @@ class WixHttpApp:
         self._debug = settings.debug
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
         self._executor: ThreadPoolExecutor | None = None
-        self._watchdog = _Watchdog(self._timeout)
+        self._watchdog = Watchdog(self._timeout)
 
     def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
         """Serve ``site`` from the next request on (or show ``load_error``)."""
@@ -219,7 +219,7 @@ class WixHttpApp:
             response = _coerce(result, handler)
             data, headers = response.render()
             status = response.status
-        except _HandlerTimeout:
+        except DeadlineExceeded:
             error_log.error(
                 "%s: handler %s ran past the %.3gs timeout",
                 handler.location,
@@ -361,75 +361,11 @@ _NOT_FOUND_MESSAGE = (
 _DELETE_MESSAGE = "a DELETE request cannot carry a body or a Content-Type of application/json"
 
 
-class _HandlerTimeout(Exception):
-    pass
-
-
 async def _settle(awaitable: Awaitable[Any]) -> Any:
     result = await awaitable
     while not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
         result = await result
     return result
-
-
-class _Watchdog:
-    """Handler deadlines with one shared timer instead of an ``asyncio.timeout`` per request.
-
-    ``asyncio.timeout`` costs ~4-5 us per request under uvloop (a TimerHandle scheduled and
-    cancelled, plus the context manager); this costs ~0.4 us. All handlers of an app share one
-    timeout, so insertion order is deadline order: a sweep every ``tick`` seconds, scheduled
-    only while handlers are in flight, cancels the overdue ones from the front. A deadline is
-    met within ``tick`` (timeout/8, at most 0.25 s) of the exact time.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.tick = min(0.25, max(seconds / 8, 0.001))
-        self.inflight: dict[int, tuple[asyncio.Task[Any], float]] = {}
-        self.expired: set[int] = set()
-        self.timer: asyncio.TimerHandle | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._ids = itertools.count()
-
-    async def run(self, awaitable: Awaitable[Any]) -> Any:
-        task = asyncio.current_task()
-        if task is None:  # pragma: no cover - always inside a task under an ASGI server
-            return await awaitable
-        loop = asyncio.get_running_loop()
-        if loop is not self.loop:  # a new event loop (tests): forget the old loop's entries
-            self.loop, self.inflight, self.expired, self.timer = loop, {}, set(), None
-        key = next(self._ids)
-        self.inflight[key] = (task, time.monotonic() + self.seconds)
-        if self.timer is None:
-            self.timer = loop.call_later(self.tick, self._sweep, loop)
-        try:
-            return await awaitable
-        except asyncio.CancelledError:
-            if key in self.expired:
-                raise _HandlerTimeout from None
-            raise
-        finally:
-            del self.inflight[key]
-            if key in self.expired:
-                self.expired.discard(key)
-                uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-                if uncancel is not None:
-                    uncancel()
-
-    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        if loop is not self.loop:
-            return
-        now = time.monotonic()
-        overdue = []
-        for key, (task, deadline) in self.inflight.items():
-            if deadline > now:
-                break
-            overdue.append((key, task))
-        for key, task in overdue:
-            if key not in self.expired:
-                self.expired.add(key)
-                task.cancel()
-        self.timer = loop.call_later(self.tick, self._sweep, loop) if self.inflight else None
 
 
 def create_app(

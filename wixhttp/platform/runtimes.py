@@ -21,6 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wixhttp.deadlines import DeadlineExceeded, Watchdog
+
 __all__ = [
     "HANG_GRACE",
     "ProxyResponse",
@@ -238,6 +240,13 @@ class WorkerPool:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._counter = itertools.count(1)
         self._start_timeout = start_timeout
+        self._watchdogs: dict[float, Watchdog] = {}  # one per time limit (functions share them)
+
+    def _watchdog(self, limit: float) -> Watchdog:
+        watchdog = self._watchdogs.get(limit)
+        if watchdog is None:
+            watchdog = self._watchdogs[limit] = Watchdog(limit)
+        return watchdog
 
     def __len__(self) -> int:
         return len(self._workers)
@@ -373,8 +382,8 @@ class WorkerPool:
             raise AssertionError("unreachable")  # pragma: no cover
 
         try:
-            status, out, content, keep_alive = await asyncio.wait_for(exchange(), limit)
-        except asyncio.TimeoutError:
+            status, out, content, keep_alive = await self._watchdog(limit).run(exchange())
+        except DeadlineExceeded:
             for conn in holder:
                 conn.close()
             log.warning(

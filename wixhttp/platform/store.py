@@ -17,7 +17,6 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,9 +55,17 @@ Row = dict[str, Any]
 metadata = MetaData()
 
 
+_second: list[Any] = [-1, ""]  # the last whole second formatted by now(), and its text
+
+
 def now() -> str:
-    """The current time the way Appwrite writes it: ``2025-01-01T00:00:00.000+00:00``."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    """The current time the way Appwrite writes it: ``2025-01-01T00:00:00.000+00:00``
+    (UTC; the date and time of day are formatted once a second: this runs per request)."""
+    stamp = time.time()
+    second = int(stamp)
+    if second != _second[0]:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{int((stamp - second) * 1000):03d}+00:00"
 
 
 def new_id() -> str:
