@@ -413,3 +413,30 @@ def test_logs_follow_prints_an_execution_created_after_it_started(
     assert "late out 0\n" in text and "late err 0" in err.read_text()
     for execution in executions:
         assert text.count(f"--- {execution.id} ") == 1  # printed once, not again when following
+
+
+# -- retention -----------------------------------------------------------------------------------
+
+
+def test_finished_executions_older_than_the_retention_are_deleted(
+    start_platform: Callable[..., PlatformProcess],
+) -> None:
+    platform = start_platform(*FAST, "--execution-retention", "2")
+    functions = platform.functions(platform.create_key())
+    function_id = new_function(functions)
+    finished = functions.create_execution(function_id, path="/_functions/echo")
+    later = functions.create_execution(
+        function_id, xasync=True, path="/_functions/echo", scheduled_at=at(4.5)
+    )
+    assert later.status.value == "scheduled"
+    # Checked every 0.2 s (a tenth of the retention): gone about 2 s after it finished.
+    wait_until(
+        lambda: [e.id for e in functions.list_executions(function_id).executions] == [later.id],
+        timeout=6,
+        what="the finished execution to expire",
+    )
+    # Unfinished executions are never expired, however old: the scheduled one still runs.
+    assert wait_execution(functions, function_id, later.id, timeout=8).status.value == (
+        "completed"
+    )
+    assert finished.id not in [e.id for e in functions.list_executions(function_id).executions]

@@ -128,6 +128,13 @@ async def _with_store(data_dir: str, action: Any) -> Any:
     help="Executions a client IP without an API key may create per minute (0: no limit).",
 )
 @click.option(
+    "--execution-retention",
+    default=1_209_600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds finished executions are kept (Appwrite's 14 days; 0: forever).",
+)
+@click.option(
     "--execution-workers",
     default=8,
     show_default=True,
@@ -147,6 +154,7 @@ def platform_command(
     sync_timeout: float,
     min_schedule_lead: float,
     execution_rate_limit: int,
+    execution_retention: float,
     execution_workers: int,
 ) -> None:
     """Run the functions platform (Appwrite Functions API at /v1)."""
@@ -171,6 +179,7 @@ def platform_command(
             sync_timeout=sync_timeout,
             min_schedule_lead=min_schedule_lead,
             rate_limit=execution_rate_limit,
+            retention=execution_retention,
         ),
     )
     keys = _run(_with_store(str(data), lambda store: store.list_keys()))

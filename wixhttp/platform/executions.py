@@ -117,6 +117,7 @@ class ExecutionConfig:
     rate_limit: int = 60  # creations per minute per client IP without an API key; 0: none
     write_delay: float = 0.02  # seconds non-urgent writes wait to join a batch
     max_pending_records: int = 100_000  # direct-HTTP records beyond this backlog are dropped
+    retention: float = 1_209_600.0  # seconds finished executions are kept; 0: forever
 
 
 def iso(timestamp: float) -> str:
@@ -427,6 +428,8 @@ class Executions:
                 asyncio.create_task(self._work(), name=f"wixhttp-execution-worker-{index}")
             )
         self._tasks.append(asyncio.create_task(self._scheduler(), name="wixhttp-scheduler"))
+        if self.config.retention > 0:
+            self._tasks.append(asyncio.create_task(self._expire(), name="wixhttp-retention"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -790,6 +793,26 @@ class Executions:
         task = asyncio.ensure_future(fetch_then_record())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    # -- retention -------------------------------------------------------------------------------
+
+    async def _expire(self) -> None:
+        """Delete finished executions older than ``retention``, checked every tenth of it (at
+        most hourly), as Appwrite's maintenance does."""
+        every = min(3600.0, self.config.retention / 10)
+        while True:
+            try:
+                await self.writer.flush()
+                removed = await self.store.delete_executions_before(
+                    self.project_id, iso(self.clock() - self.config.retention)
+                )
+                if removed:
+                    log.info("retention: deleted %d finished execution(s)", removed)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("deleting old executions failed; trying again later")
+            await asyncio.sleep(every)
 
     # -- the scheduler ---------------------------------------------------------------------------
 

@@ -763,6 +763,19 @@ class Store:
                 chunk = deletes[start : start + 500]
                 await conn.execute(delete(executions).where(executions.c.id.in_(chunk)))
 
+    async def delete_executions_before(self, project_id: str, stamp: str) -> int:
+        """Delete the project's finished (completed or failed) executions last updated before
+        ``stamp``; returns how many."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(executions).where(
+                    executions.c.project_id == project_id,
+                    executions.c.status.in_(("completed", "failed")),
+                    executions.c.updated_at < stamp,
+                )
+            )
+        return int(result.rowcount or 0)
+
     async def get_execution(
         self, project_id: str, function_id: str, execution_id: str
     ) -> Row | None:
