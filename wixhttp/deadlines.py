@@ -53,13 +53,18 @@ class Watchdog:
             return await awaitable
         except asyncio.CancelledError:
             if key in self.expired:
-                raise DeadlineExceeded from None
+                self.expired.discard(key)
+                # Ours, unless someone else cancelled the task too (e.g. a shutdown in the same
+                # loop pass): then the cancellation is theirs to see (asyncio.timeout does so).
+                uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+                if uncancel is None or uncancel() == 0:
+                    raise DeadlineExceeded from None
             raise
         finally:
             del self.inflight[key]
-            if key in self.expired:
+            if key in self.expired:  # expired as the await finished: take the cancel back
                 self.expired.discard(key)
-                uncancel = getattr(task, "uncancel", None)  # Python 3.11+
+                uncancel = getattr(task, "uncancel", None)
                 if uncancel is not None:
                     uncancel()
 

@@ -505,3 +505,69 @@ def test_with_logging_off_nothing_is_captured_or_recorded(
     response = httpx.get(f"{platform.url}/functions/{function_id}/_functions/echo", timeout=30)
     assert response.status_code == 200
     assert [e.id for e in functions.list_executions(function_id).executions] == [execution.id]
+
+
+# -- what callers and handlers cannot reach ------------------------------------------------------
+
+
+def test_callers_api_keys_and_appwrite_headers_never_reach_the_handler(
+    functions: Functions, function_id: str, platform: PlatformProcess, key: str
+) -> None:
+    url = f"{platform.url}/functions/{function_id}/_functions/echo"
+    sent = {
+        "x-appwrite-key": key,
+        "x-appwrite-anything": "spoofed",
+        "x-appwrite-client-ip": "6.6.6.6",
+        "authorization": "Bearer the-site-s-own-token",
+    }
+    seen = httpx.get(url, headers=sent, timeout=30).json()["headers"]
+    assert "x-appwrite-key" not in seen and "x-appwrite-anything" not in seen
+    assert seen["x-appwrite-client-ip"] == "127.0.0.1"
+    # A public function's own Authorization scheme is left alone.
+    assert seen["authorization"] == "Bearer the-site-s-own-token"
+    [record] = [
+        e
+        for e in functions.list_executions(function_id, [Query.order_desc("$createdAt")]).executions
+        if e.requestpath == "/_functions/echo" and e.requestmethod == "GET"
+    ][:1]
+    assert [h for h in _headers(record.requestheaders).items() if "client-ip" in h[0]] == [
+        ("x-appwrite-client-ip", "127.0.0.1")
+    ]
+
+    private = new_function(functions, execute=[])
+    response = httpx.get(
+        f"{platform.url}/functions/{private}/_functions/echo",
+        headers={"authorization": f"Bearer {key}"},
+        timeout=30,
+    )
+    assert response.status_code == 200
+    assert "authorization" not in response.json()["headers"]  # the key was the platform's
+
+
+def test_a_handler_cannot_forge_its_logs_or_read_parked_ones(
+    functions: Functions, function_id: str
+) -> None:
+    forged = functions.create_execution(function_id, path="/_functions/forge")
+    assert forged.status.value == "completed"
+    assert forged.logs == "real log\n" and forged.errors == ""
+    assert forged.duration < 99
+    assert not [h for h in _headers(forged.responseheaders) if h.startswith("x-wixhttp-")]
+    quiet = new_function(functions, logging=False)
+    assert functions.create_execution(quiet, path="/_functions/forge").logs == ""
+    # The worker's internal endpoint for large logs is not reachable through an execution.
+    probe = functions.create_execution(function_id, path="/__wixhttp/logs/anything")
+    assert probe.responsestatuscode == 404
+    assert "logs" not in json.loads(probe.responsebody)
+
+
+def test_an_execution_request_over_64_mib_is_refused_before_it_is_read(
+    function_id: str, api: httpx.Client
+) -> None:
+    response = api.post(
+        f"/v1/functions/{function_id}/executions",
+        content=b"{" + b" " * (64 * 1024 * 1024 + 1) + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "general_argument_invalid"
+    assert "exceeds 67108864 bytes" in response.json()["message"]

@@ -38,7 +38,6 @@ from wixhttp.platform.auth import Caller, authenticate, require_scope
 from wixhttp.platform.capture import CAPTURE_HEADER
 from wixhttp.platform.errors import VERSION, AppwriteError, argument_invalid
 from wixhttp.platform.executions import (
-    INJECTED_HEADER_BYTES,
     Call,
     injected_headers,
     scheduled_time,
@@ -183,8 +182,22 @@ class Params:
         return value
 
 
+#: The largest JSON body the API reads: an execution's 10 MiB ``body`` JSON-escaped, with room.
+MAX_JSON_BODY = 64 * 1024 * 1024
+
+
 async def _body(request: Request) -> Params:
-    raw = await request.body()
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise _json_body_too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_JSON_BODY:
+            raise _json_body_too_large()
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     if not raw.strip():
         return Params({})
     try:
@@ -194,6 +207,15 @@ async def _body(request: Request) -> Params:
     if not isinstance(data, dict):
         raise argument_invalid("The request body must be a JSON object.")
     return Params(data)
+
+
+def _json_body_too_large() -> AppwriteError:
+    # 400, not 413: Appwrite answers no 413 (its error statuses are ALLOWED_STATUSES).
+    return AppwriteError(
+        400,
+        "general_argument_invalid",
+        f"The request body exceeds {MAX_JSON_BODY} bytes.",
+    )
 
 
 def _query_list(request: Request, name: str) -> list[str]:
@@ -1098,6 +1120,10 @@ def _pack(directory: Any) -> bytes:
 # -- the proxy to workers ------------------------------------------------------------------------
 
 
+class _ClientGone(Exception):
+    """The caller disconnected before its request body was complete."""
+
+
 class FunctionProxy:
     """``/functions/{id}/_functions/...`` (active deployment) and ``.../_functions-dev/...``
     (latest ready deployment) forwarded to the function's worker. Raw ASGI for speed."""
@@ -1112,6 +1138,8 @@ class FunctionProxy:
             answer = await self.handle(scope, receive)
         except AppwriteError as error:
             answer = _error_response(error)
+        except _ClientGone:
+            return
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
@@ -1130,11 +1158,13 @@ class FunctionProxy:
             )
         headers = scope["headers"]
         function = routes.function
+        key_in_authorization = False
         if not {"any", "guests"} & set(function["execute"]) or not function["enabled"]:
             secret = _header(headers, b"x-appwrite-key")
             if not secret:
                 bearer = _header(headers, b"authorization")
                 secret = bearer[7:].strip() if bearer.lower().startswith("bearer ") else ""
+                key_in_authorization = bool(secret)
             caller, project = (
                 await self.platform.keys.resolve(secret, asyncio.get_running_loop().time())
                 if secret
@@ -1176,13 +1206,14 @@ class FunctionProxy:
         client_ip = str(client[0]) if client else ""
         # The worker believes X-Forwarded-*: only the platform's own values may reach it; the
         # internal x-wixhttp-* control headers and the x-appwrite-* headers the platform
-        # injects (execution id, trigger, client IP, ...) never come from a caller.
+        # injects (execution id, trigger, client IP, ...) never come from a caller, and the
+        # caller's API key (x-appwrite-key, or Authorization when it carried the key) is not
+        # handed to the function's code.
         forwarded = [
             (k, v)
             for k, v in headers
-            if not k.startswith(b"x-forwarded-")
-            and not k.startswith(b"x-wixhttp-")
-            and k not in INJECTED_HEADER_BYTES
+            if not k.startswith((b"x-forwarded-", b"x-wixhttp-", b"x-appwrite-"))
+            and not (key_in_authorization and k == b"authorization")
         ]
         execution_id = new_id()
         forwarded.extend(
@@ -1257,7 +1288,7 @@ class FunctionProxy:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                break
+                raise _ClientGone  # never forward half a body as if it were the whole
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:

@@ -37,6 +37,7 @@ __all__ = [
     "LOGS_REF_HEADER",
     "DURATION_HEADER",
     "ERRORS_TRUNCATED",
+    "FETCH_LOGS_HEADER",
     "LOG_LIMIT",
     "TRUNCATED",
     "install",
@@ -49,6 +50,7 @@ ERRORS_HEADER = b"x-wixhttp-errors"
 LOGS_REF_HEADER = b"x-wixhttp-logs-ref"
 DURATION_HEADER = b"x-wixhttp-duration"
 LOGS_PATH = "/__wixhttp/logs/"
+FETCH_LOGS_HEADER = b"x-wixhttp-fetch-logs"  # sent by the platform only, with LOGS_PATH
 
 LOG_LIMIT = 1_000_000
 TRUNCATED = "[WARNING] Logs truncated. The output exceeded 1000000 characters.\n"
@@ -168,9 +170,16 @@ def install() -> None:
     if _installed:
         return
     _installed = True
+    root = logging.getLogger()
+    if not root.handlers:
+        # Outside a captured request, warnings and errors must still reach the worker's log as
+        # logging's last resort would print them; adding the capture handler below turns the
+        # last resort off.
+        fallback = logging.StreamHandler(sys.stderr)
+        fallback.setLevel(logging.WARNING)
+        root.addHandler(fallback)
     sys.stdout = _CaptureStream(sys.stdout, is_error=False)
     sys.stderr = _CaptureStream(sys.stderr, is_error=True)
-    root = logging.getLogger()
     for handler in root.handlers:
         handler.addFilter(_OutsideCapture())  # captured records are not also printed
     root.addHandler(_CaptureHandler())
@@ -207,14 +216,18 @@ class CaptureMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(LOGS_PATH):
-            await self._serve_parked(scope["path"][len(LOGS_PATH) :], send)
-            return
         execution_id = ""
+        fetch = False
         for key, value in scope["headers"]:
             if key == CAPTURE_HEADER:
                 execution_id = value.decode("latin-1")
-                break
+            elif key == FETCH_LOGS_HEADER:
+                fetch = True
+        # Only the platform reaches the parked logs: it strips every x-wixhttp-* header that
+        # callers send, so a request with this one came from the platform itself.
+        if fetch and scope["path"].startswith(LOGS_PATH):
+            await self._serve_parked(scope["path"][len(LOGS_PATH) :], send)
+            return
         if not execution_id:
             await self.app(scope, receive, send)
             return
@@ -228,7 +241,10 @@ class CaptureMiddleware:
         async def send_with_logs(message: Message) -> None:
             if message["type"] == "http.response.start":
                 duration = time.perf_counter() - started
-                headers = list(message.get("headers", []))
+                # The handler's own x-wixhttp-* headers could forge logs: only ours go out.
+                headers = [
+                    h for h in message.get("headers", []) if not h[0].startswith(b"x-wixhttp-")
+                ]
                 headers.append((DURATION_HEADER, f"{duration:.6f}".encode()))
                 headers.extend(self._log_headers(execution_id, capture))
                 message = {**message, "headers": headers}

@@ -56,6 +56,7 @@ from wixhttp.platform.capture import (
     CAPTURE_HEADER,
     DURATION_HEADER,
     ERRORS_HEADER,
+    FETCH_LOGS_HEADER,
     LOGS_HEADER,
     LOGS_PATH,
     LOGS_REF_HEADER,
@@ -152,9 +153,17 @@ class BatchWriter:
     batched for up to ``delay`` seconds.
     """
 
-    def __init__(self, store: Store, *, delay: float = 0.02, max_pending: int = 100_000) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        delay: float = 0.02,
+        max_pending: int = 100_000,
+        retry_delay: float = 0.1,
+    ) -> None:
         self._store = store
         self._delay = delay
+        self._retry_delay = retry_delay  # doubled after each failure in a row, up to 5 s
         self._max_pending = max_pending
         self._pending: dict[str, ExecutionOp] = {}
         self._inflight: dict[str, ExecutionOp] = {}
@@ -231,7 +240,25 @@ class BatchWriter:
         self._wake.set()
         return self._generation
 
+    def forget(self, execution_id: str) -> None:
+        """Drop a write not sent yet (its caller was told it failed and gave up on it)."""
+        self._pending.pop(execution_id, None)
+
+    def _requeue(self, batch: dict[str, ExecutionOp]) -> None:
+        """Put a failed batch back in front of the writes that came meanwhile (newer wins)."""
+        for execution_id, op in batch.items():
+            newer = self._pending.get(execution_id)
+            if newer is None:
+                self._pending[execution_id] = op
+            elif newer.kind == "update":
+                if op.kind == "delete":
+                    self._pending[execution_id] = op
+                else:
+                    merged = {**op.values, **newer.values}
+                    self._pending[execution_id] = ExecutionOp(op.kind, merged)
+
     async def _run(self) -> None:
+        failures = 0
         while True:
             await self._wake.wait()
             if not self._urgent.is_set() and self._delay > 0:
@@ -246,24 +273,52 @@ class BatchWriter:
                 self._inflight = batch
                 try:
                     await self._store.write_executions(batch)
+                    failures = 0
                 except asyncio.CancelledError:
+                    self._requeue(batch)
                     raise
-                except Exception as exc:  # the database failed: say so to whoever waits
-                    log.exception("writing %d execution(s) failed", len(batch))
+                except Exception as exc:  # the database failed: retry, and tell who waits
+                    failures += 1
                     error = exc
+                    if failures < _GIVE_UP_AFTER:
+                        log.exception(
+                            "writing %d execution(s) failed (attempt %d); retrying",
+                            len(batch),
+                            failures,
+                        )
+                        self._requeue(batch)
+                    else:
+                        log.exception(
+                            "writing %d execution(s) failed %d times; dropping them",
+                            len(batch),
+                            failures,
+                        )
+                        failures = 0
                 finally:
                     self._inflight = {}
                 self.batches += 1
-            self._committed = generation
+            if error is None or failures == 0:
+                self._committed = generation  # written, or given up on
             waiting, self._waiters = self._waiters, []
             for target, future in waiting:
-                if target > generation:
+                if future.done():
+                    continue
+                if target > self._committed and (error is None or failures < _FAIL_WAITERS_AFTER):
                     self._waiters.append((target, future))
-                elif not future.done():
-                    if error is not None:
-                        future.set_exception(error)
-                    else:
-                        future.set_result(None)
+                elif error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(None)
+            if error is not None and failures:
+                await asyncio.sleep(min(5.0, self._retry_delay * 2**failures))
+                self._wake.set()
+
+
+#: A failed batch is retried; those awaiting it are told after this many failures in a row (their
+#: writes stay queued), and after ``_GIVE_UP_AFTER`` the batch is dropped, so one bad write
+#: cannot stop every later one.
+_FAIL_WAITERS_AFTER = 3
+_GIVE_UP_AFTER = 10
 
 
 # -- rate limit ----------------------------------------------------------------------------------
@@ -325,6 +380,7 @@ class Job:
     body: bytes
     cancelled: bool = False
     queued: bool = False
+    started: bool = False  # "processing" is on disk: the handler may have run
 
 
 @dataclass
@@ -444,7 +500,7 @@ class Executions:
     async def _recover(self) -> None:
         stamp = now()
         failed = queued = scheduled = 0
-        for row in await self.store.unfinished_executions():
+        for row in await self.store.unfinished_executions(self.project_id):
             if row["status"] == "processing" or row["pending_headers"] is None:
                 self.writer.update(
                     row["id"],
@@ -573,6 +629,8 @@ class Executions:
                 updated_at=now(),
             )
             self.writer.insert(row)
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             task.add_done_callback(lambda t: self._late(row["id"], t, message))
             raise AppwriteError(
                 408,
@@ -599,10 +657,19 @@ class Executions:
             },
         )
 
+    async def _persist(self, row: Row) -> None:
+        """Insert a new execution and wait until it is on disk; if the database fails, the
+        caller gets the error and the execution is not written later behind its back."""
+        try:
+            await self.writer.flush(self.writer.insert(row))
+        except Exception:
+            self.writer.forget(str(row["id"]))
+            raise
+
     async def enqueue(self, routes: FunctionRoutes, call: Call) -> Row:
         """Persist a ``waiting`` execution, then queue it."""
         row, job = self._new(routes, call, trigger="http", status="waiting", pending=True)
-        await self.writer.flush(self.writer.insert(row))
+        await self._persist(row)
         self._jobs[job.id] = job
         self._queue.put_nowait(job)
         return row
@@ -617,7 +684,7 @@ class Executions:
             scheduled_at=iso(due),
             pending=True,
         )
-        await self.writer.flush(self.writer.insert(row))
+        await self._persist(row)
         self._add_scheduled(job, due)
         return row
 
@@ -652,7 +719,9 @@ class Executions:
         except WorkerError as exc:
             return Outcome(500, [], b"", "", str(exc), time.perf_counter() - started)
         outcome, ref = parse_response(result, started)
-        if ref:
+        if not capture:  # nothing was captured: log headers could only be the handler's own
+            outcome.logs = outcome.errors = ""
+        elif ref:
             await self._fetch_logs(spec, ref, outcome)
         return outcome
 
@@ -660,7 +729,11 @@ class Executions:
         """Logs too large for headers wait in the worker: fetch them (once)."""
         try:
             response = await self.platform.workers.forward(
-                spec, "GET", (LOGS_PATH + quote(ref, safe="")).encode("ascii"), [], b""
+                spec,
+                "GET",
+                (LOGS_PATH + quote(ref, safe="")).encode("ascii"),
+                [(FETCH_LOGS_HEADER, b"1")],
+                b"",
             )
             data = json.loads(response.body) if response.status == 200 else {}
         except (WorkerError, ValueError) as exc:
@@ -690,10 +763,28 @@ class Executions:
             self._running.add(job.id)
             try:
                 await self._run(job)
-            except asyncio.CancelledError:
-                self.writer.update(
-                    job.id, {"status": "failed", "errors": INTERRUPTED, "updated_at": now()}
-                )
+            except asyncio.CancelledError:  # the platform is stopping
+                if job.started:
+                    self.writer.update(
+                        job.id,
+                        {
+                            "status": "failed",
+                            "response_status_code": 500,
+                            "errors": INTERRUPTED,
+                            "updated_at": now(),
+                        },
+                    )
+                else:  # it never reached the worker: it stays waiting, to run after a restart
+                    self.writer.update(
+                        job.id,
+                        {
+                            "status": "waiting",
+                            "pending_headers": [
+                                [k.decode("latin-1"), v.decode("utf-8")] for k, v in job.headers
+                            ],
+                            "pending_body": job.body.decode("utf-8"),
+                        },
+                    )
                 raise
             except Exception as exc:
                 log.exception("execution %s failed inside the platform", job.id)
@@ -740,6 +831,7 @@ class Executions:
                 },
             )
         )
+        job.started = True
         outcome = await self.call(spec, job, bool(routes.function["logging"]))
         self.writer.update(job.id, self._finished(outcome))
 
@@ -764,8 +856,9 @@ class Executions:
             ref = None
         else:
             outcome, ref = parse_response(result, started)
+        caller_headers = [(k, v) for k, v in request_headers if k not in INJECTED_HEADER_BYTES]
         kept = kept_headers(
-            [*_decode_pairs(request_headers), ("x-appwrite-client-ip", client_ip)],
+            [*_decode_pairs(caller_headers), ("x-appwrite-client-ip", client_ip)],
             REQUEST_HEADERS_KEPT,
         )
         row: Row = {
@@ -802,7 +895,6 @@ class Executions:
         every = min(3600.0, self.config.retention / 10)
         while True:
             try:
-                await self.writer.flush()
                 removed = await self.store.delete_executions_before(
                     self.project_id, iso(self.clock() - self.config.retention)
                 )
@@ -850,7 +942,14 @@ class Executions:
             self._queue.put_nowait(job)
         dirty, self._dirty = self._dirty, set()
         for function_id in dirty:
-            await self._reload(function_id, current)
+            try:
+                await self._reload(function_id, current)
+            except asyncio.CancelledError:
+                self._dirty.add(function_id)
+                raise
+            except Exception:
+                log.exception("function %s: reading its schedule failed; retrying", function_id)
+                self._dirty.add(function_id)
         for function_id, cron in list(self._cron.items()):
             if cron.next <= current:
                 tick = cron.next
@@ -864,6 +963,8 @@ class Executions:
         known = self._cron.get(function_id)
         if not expression:
             self._cron.pop(function_id, None)
+            if function is None:
+                self._last_ticks.pop(function_id, None)
             return
         if known is not None and known.expression == expression:
             return

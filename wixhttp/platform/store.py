@@ -763,18 +763,31 @@ class Store:
                 chunk = deletes[start : start + 500]
                 await conn.execute(delete(executions).where(executions.c.id.in_(chunk)))
 
-    async def delete_executions_before(self, project_id: str, stamp: str) -> int:
+    async def delete_executions_before(
+        self, project_id: str, stamp: str, chunk: int = 1000
+    ) -> int:
         """Delete the project's finished (completed or failed) executions last updated before
-        ``stamp``; returns how many."""
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                delete(executions).where(
-                    executions.c.project_id == project_id,
-                    executions.c.status.in_(("completed", "failed")),
-                    executions.c.updated_at < stamp,
+        ``stamp``, ``chunk`` rows per transaction (so the batched writes of running executions
+        are never held up for long); returns how many."""
+        removed = 0
+        while True:
+            async with self.engine.begin() as conn:
+                doomed = (
+                    select(executions.c.seq)
+                    .where(
+                        executions.c.project_id == project_id,
+                        executions.c.status.in_(("completed", "failed")),
+                        executions.c.updated_at < stamp,
+                    )
+                    .limit(chunk)
                 )
-            )
-        return int(result.rowcount or 0)
+                result = await conn.execute(
+                    delete(executions).where(executions.c.seq.in_(doomed.scalar_subquery()))
+                )
+            count = int(result.rowcount or 0)
+            removed += count
+            if count < chunk:
+                return removed
 
     async def get_execution(
         self, project_id: str, function_id: str, execution_id: str
@@ -810,13 +823,16 @@ class Store:
             columns=_EXECUTION_PUBLIC,
         )
 
-    async def unfinished_executions(self) -> list[Row]:
-        """Every ``waiting``, ``processing`` or ``scheduled`` execution (pending request
-        included), oldest first: what a starting platform must resume or fail."""
+    async def unfinished_executions(self, project_id: str) -> list[Row]:
+        """The project's ``waiting``, ``processing`` and ``scheduled`` executions (pending
+        request included), oldest first: what a starting platform must resume or fail."""
         async with self.engine.connect() as conn:
             result = await conn.execute(
                 select(executions)
-                .where(executions.c.status.in_(("waiting", "processing", "scheduled")))
+                .where(
+                    executions.c.project_id == project_id,
+                    executions.c.status.in_(("waiting", "processing", "scheduled")),
+                )
                 .order_by(executions.c.seq)
             )
             return [dict(r) for r in result.mappings()]

@@ -96,3 +96,12 @@ def use_mark(request):
     with open(request.query["file"], "a") as marks:
         marks.write(f"{request.headers.get('x-appwrite-trigger')} {time.time()}\n")
     return ok(body={"marked": True})
+
+
+def use_forge(request):
+    """Sets the platform's internal header names itself, trying to forge its logs."""
+    print("real log")
+    return ok(
+        body={"forged": True},
+        headers={"x-wixhttp-logs": "forged", "x-wixhttp-errors": "forged", "x-wixhttp-duration": "99"},
+    )
