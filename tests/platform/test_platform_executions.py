@@ -348,6 +348,24 @@ def test_a_scheduled_execution_runs_at_its_time(functions: Functions, tmp_path: 
     assert epoch(due) <= float(ran_at) < epoch(due) + 2.0
 
 
+def test_a_scheduled_execution_sends_its_method_headers_and_body_when_due(
+    functions: Functions, function_id: str, tmp_path: Path
+) -> None:
+    kept = tmp_path / "kept.json"
+    execution = functions.create_execution(
+        function_id,
+        body="x" * 100_000,
+        xasync=True,
+        path=f"/_functions/keep?file={kept}",
+        method=ExecutionMethod.PUT,
+        headers={"x-n": "7"},
+        scheduled_at=at(1.5),
+    )
+    done = wait_execution(functions, function_id, execution.id, timeout=10)
+    assert done.status.value == "completed"
+    assert json.loads(kept.read_text()) == {"method": "PUT", "body": "x" * 100_000, "x-n": "7"}
+
+
 def test_deleting_a_scheduled_execution_cancels_it(
     functions: Functions, api: httpx.Client, tmp_path: Path
 ) -> None:

@@ -381,6 +381,7 @@ class Job:
     cancelled: bool = False
     queued: bool = False
     started: bool = False  # "processing" is on disk: the handler may have run
+    stored: bool = False  # headers and body are left in the database until it is due
 
 
 @dataclass
@@ -689,6 +690,9 @@ class Executions:
         return row
 
     def _add_scheduled(self, job: Job, due: float) -> None:
+        # Scheduled far ahead, a request's headers and body (up to 10 MiB) wait on disk, not
+        # in memory: the job is read back when it comes due.
+        job = Job(job.id, job.function_id, job.method, job.target, [], b"", stored=True)
         self._jobs[job.id] = job
         heapq.heappush(self._heap, (due, job.id))
         self._wake.set()
@@ -774,7 +778,7 @@ class Executions:
                             "updated_at": now(),
                         },
                     )
-                else:  # it never reached the worker: it stays waiting, to run after a restart
+                elif not job.stored:  # it never reached the worker: it runs after a restart
                     self.writer.update(
                         job.id,
                         {
@@ -801,6 +805,14 @@ class Executions:
                 self._running.discard(job.id)
 
     async def _run(self, job: Job) -> None:
+        if job.stored:
+            pending = await self.store.pending_request(self.project_id, job.id)
+            if pending is None:
+                return  # deleted meanwhile
+            headers, body = pending
+            job.headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
+            job.body = body.encode("utf-8")
+            job.stored = False
         routes = await self.platform.function_routes(job.function_id)
         if routes is None:
             return  # the function was deleted, and its executions with it

@@ -823,6 +823,23 @@ class Store:
             columns=_EXECUTION_PUBLIC,
         )
 
+    async def pending_request(
+        self, project_id: str, execution_id: str
+    ) -> tuple[list[list[str]], str] | None:
+        """The headers and body still to be sent for an execution, or None if it has none
+        (it was deleted, or has already started)."""
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(executions.c.pending_headers, executions.c.pending_body).where(
+                        executions.c.project_id == project_id, executions.c.id == execution_id
+                    )
+                )
+            ).first()
+        if row is None or row.pending_headers is None:
+            return None
+        return list(row.pending_headers), row.pending_body or ""
+
     async def unfinished_executions(self, project_id: str) -> list[Row]:
         """The project's ``waiting``, ``processing`` and ``scheduled`` executions (pending
         request included), oldest first: what a starting platform must resume or fail."""

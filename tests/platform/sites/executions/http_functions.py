@@ -105,3 +105,12 @@ def use_forge(request):
         body={"forged": True},
         headers={"x-wixhttp-logs": "forged", "x-wixhttp-errors": "forged", "x-wixhttp-duration": "99"},
     )
+
+
+def use_keep(request):
+    """Writes what it received (method, body, one header) as JSON to the file in ``?file=``."""
+    import json
+
+    with open(request.query["file"], "w") as kept:
+        json.dump({"method": request.method, "body": request.body.text(), "x-n": request.headers.get("x-n")}, kept)
+    return ok(body={"kept": True})
