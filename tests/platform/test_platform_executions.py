@@ -155,6 +155,15 @@ def test_stdout_logging_and_stderr_are_split_into_logs_and_errors(
     assert execution.errors == "T err 0\nT err 1\nWARNING site: T warned\n"
 
 
+def test_code_written_for_a_terminal_is_captured_too(
+    functions: Functions, function_id: str
+) -> None:
+    execution = functions.create_execution(function_id, path="/_functions/stdio")
+    assert execution.status.value == "completed", (execution.responsebody, execution.errors)
+    assert execution.logs == "via click\nto stdout explicitly\n"
+    assert execution.errors == "via click to stderr\n"
+
+
 def test_logs_and_errors_keep_their_last_million_characters_with_a_warning(
     functions: Functions, function_id: str
 ) -> None:

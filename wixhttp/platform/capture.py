@@ -22,7 +22,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -122,6 +122,12 @@ class _CaptureStream(io.TextIOBase):
         capture = current_capture.get()
         if capture is None:
             return self.target.write(text)
+        if not isinstance(text, str):
+            if not isinstance(text, (bytes, bytearray)):
+                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+            # Some libraries (click) write bytes to what they take for a binary stream; a real
+            # stdout would take them through .buffer, so they are the execution's output too.
+            text = bytes(text).decode(self.encoding, "replace")
         if self.is_error:
             capture.error(text)
         else:
@@ -133,6 +139,24 @@ class _CaptureStream(io.TextIOBase):
 
     def isatty(self) -> bool:
         return False
+
+    # What code written against a real stdout looks up (click, tqdm, subprocess, faulthandler).
+    # Bytes written to ``buffer`` or the file descriptor go to the worker's log, uncaptured.
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.target, "errors", None)
+
+    @property
+    def buffer(self) -> Any:
+        return self.target.buffer
+
+    def fileno(self) -> int:
+        return self.target.fileno()
 
 
 class _CaptureHandler(logging.Handler):

@@ -114,3 +114,14 @@ def use_keep(request):
     with open(request.query["file"], "w") as kept:
         json.dump({"method": request.method, "body": request.body.text(), "x-n": request.headers.get("x-n")}, kept)
     return ok(body={"kept": True})
+
+
+def use_stdio(request):
+    """Code written for a real terminal: stream attributes, click.echo, print(file=...)."""
+    import click
+
+    assert isinstance(sys.stdout.fileno(), int) and sys.stdout.encoding
+    click.echo("via click")
+    click.echo("via click to stderr", err=True)
+    print("to stdout explicitly", file=sys.stdout)
+    return ok(body={"encoding": sys.stdout.encoding})
