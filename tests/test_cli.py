@@ -116,6 +116,33 @@ def test_serve_answers_requests_and_hides_tracebacks(tmp_path: Path) -> None:
         wait_until(lambda: "RuntimeError: secret detail" in server.log(), timeout=5)
 
 
+TERMINAL_SITE = """
+import sys
+
+import click
+
+from wixhttp import ok
+
+
+def get_tty(request):
+    assert isinstance(sys.stdout.fileno(), int) and sys.stdout.encoding
+    click.echo("via click")
+    print("via print")
+    return ok(body={"encoding": sys.stdout.encoding})
+"""
+
+
+def test_serve_attributes_output_of_code_written_for_a_terminal(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "http_functions.py").write_text(TERMINAL_SITE)
+    with running(["serve", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        reply = client.get("/_functions/tty")
+        assert reply.status_code == 200, reply.text
+        wait_until(lambda: "[get_tty] via print" in server.log(), timeout=5)
+        assert "[get_tty] via click" in server.log()
+
+
 def test_serve_finishes_in_flight_requests_on_sigterm(tmp_path: Path) -> None:
     site = tmp_path / "site"
     site.mkdir()

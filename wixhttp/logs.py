@@ -11,9 +11,9 @@ import io
 import logging
 import sys
 from contextvars import ContextVar
-from typing import TextIO
+from typing import Any, TextIO
 
-__all__ = ["FunctionFilter", "FunctionStream", "current_function", "install"]
+__all__ = ["FunctionFilter", "FunctionStream", "StreamProxy", "current_function", "install"]
 
 current_function: ContextVar[str | None] = ContextVar("wixhttp_function", default=None)
 
@@ -29,20 +29,60 @@ class FunctionFilter(logging.Filter):
         return True
 
 
-class FunctionStream(io.TextIOBase):
-    """A text stream that prefixes each line written inside a handler with ``[name] ``."""
+class StreamProxy(io.TextIOBase):
+    """A text stream standing in for stdout/stderr in front of ``target``: it looks like the
+    real one to code written for a terminal (``encoding``, ``errors``, ``buffer``,
+    ``fileno``), and takes bytes too (click writes bytes to what it takes for a binary
+    stream). Bytes written to ``buffer`` or the descriptor go straight to ``target``."""
 
     def __init__(self, target: TextIO) -> None:
         self.target = target
-        self._pending: dict[str, str] = {}
 
     def writable(self) -> bool:
         return True
+
+    def flush(self) -> None:
+        self.target.flush()
+
+    def isatty(self) -> bool:
+        return self.target.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.target, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self.target, "errors", None)
+
+    @property
+    def buffer(self) -> Any:
+        return self.target.buffer
+
+    def fileno(self) -> int:
+        return self.target.fileno()
+
+    def as_text(self, text: str | bytes | bytearray) -> str:
+        """What was written, as text (bytes decoded); a TypeError as a real stream's."""
+        if isinstance(text, str):
+            return text
+        if isinstance(text, (bytes, bytearray)):
+            return bytes(text).decode(self.encoding, "replace")
+        raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+
+
+class FunctionStream(StreamProxy):
+    """A text stream that prefixes each line written inside a handler with ``[name] ``."""
+
+    def __init__(self, target: TextIO) -> None:
+        super().__init__(target)
+        self._pending: dict[str, str] = {}
 
     def write(self, text: str) -> int:
         name = current_function.get()
         if name is None:
             return self.target.write(text)
+        text = self.as_text(text)
         buffered = self._pending.pop(name, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
@@ -50,12 +90,6 @@ class FunctionStream(io.TextIOBase):
         if rest:
             self._pending[name] = rest
         return len(text)
-
-    def flush(self) -> None:
-        self.target.flush()
-
-    def isatty(self) -> bool:
-        return self.target.isatty()
 
 
 def install(level: int = logging.INFO) -> None:

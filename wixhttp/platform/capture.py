@@ -14,7 +14,6 @@ headers before anything reaches a client.
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import sys
@@ -22,10 +21,12 @@ import threading
 import time
 from collections import OrderedDict
 from contextvars import ContextVar
-from typing import Any, TextIO
+from typing import TextIO
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wixhttp.logs import StreamProxy
 
 __all__ = [
     "CAPTURE_HEADER",
@@ -108,55 +109,26 @@ class Capture:
 current_capture: ContextVar[Capture | None] = ContextVar("wixhttp_capture", default=None)
 
 
-class _CaptureStream(io.TextIOBase):
+class _CaptureStream(StreamProxy):
     """stdout/stderr: text written during a captured execution goes to its capture."""
 
     def __init__(self, target: TextIO, *, is_error: bool) -> None:
-        self.target = target
+        super().__init__(target)
         self.is_error = is_error
-
-    def writable(self) -> bool:
-        return True
 
     def write(self, text: str) -> int:
         capture = current_capture.get()
         if capture is None:
             return self.target.write(text)
-        if not isinstance(text, str):
-            if not isinstance(text, (bytes, bytearray)):
-                raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-            # Some libraries (click) write bytes to what they take for a binary stream; a real
-            # stdout would take them through .buffer, so they are the execution's output too.
-            text = bytes(text).decode(self.encoding, "replace")
+        text = self.as_text(text)
         if self.is_error:
             capture.error(text)
         else:
             capture.log(text)
         return len(text)
 
-    def flush(self) -> None:
-        self.target.flush()
-
     def isatty(self) -> bool:
         return False
-
-    # What code written against a real stdout looks up (click, tqdm, subprocess, faulthandler).
-    # Bytes written to ``buffer`` or the file descriptor go to the worker's log, uncaptured.
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.target, "encoding", None) or "utf-8"
-
-    @property
-    def errors(self) -> str | None:  # type: ignore[override]
-        return getattr(self.target, "errors", None)
-
-    @property
-    def buffer(self) -> Any:
-        return self.target.buffer
-
-    def fileno(self) -> int:
-        return self.target.fileno()
 
 
 class _CaptureHandler(logging.Handler):
