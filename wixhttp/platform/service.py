@@ -72,6 +72,7 @@ class Platform:
         self.workers = WorkerPool()
         self.executions = Executions(self, config.executions)
         self._routes: dict[str, FunctionRoutes] = {}
+        self._changes = 0  # counts invalidations: a lookup that saw one meanwhile is not cached
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -103,6 +104,7 @@ class Platform:
     # -- functions & deployments -----------------------------------------------------------------
 
     def invalidate(self, function_id: str) -> None:
+        self._changes += 1
         self._routes.pop(function_id, None)
         self.executions.function_changed(function_id)  # its cron schedule may have changed
 
@@ -206,6 +208,7 @@ class Platform:
         cached = self._routes.get(function_id)
         if cached is not None:
             return cached
+        changes = self._changes
         function = await self.store.get_function(self.project_id, function_id)
         if function is None:
             return None
@@ -223,7 +226,8 @@ class Platform:
         if ready is not None:
             development = self._spec(function, ready, variables)
         routes = FunctionRoutes(function, production, development, active_status)
-        self._routes[function_id] = routes
+        if changes == self._changes:  # else what was read may already be stale
+            self._routes[function_id] = routes
         return routes
 
     def _spec(self, function: Row, deployment: Row, variables: list[Row]) -> WorkerSpec:
