@@ -51,23 +51,26 @@ import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
 import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Callable, Coroutine  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import datetime  # noqa: E402
-from typing import Any, TypeVar  # noqa: E402
+from typing import Any  # noqa: E402
 from urllib.parse import quote  # noqa: E402
 
-from bench import platform as bp  # noqa: E402  (bench/platform.py: processes, CLI, checks)
-
-T = TypeVar("T")
+from bench import platform as bp  # noqa: E402  (bench/platform.py: set-up, CLI, checks)
+from bench.loadgen import run_async  # noqa: E402
+from bench.procs import (  # noqa: E402
+    Process,
+    children,
+    cpu_seconds,
+    exit_with,
+    free_port,
+    run_in_tempdir,
+)
 
 FUNCTION_ID = bp.FUNCTION_ID
 EXEC_PATH = f"/v1/functions/{FUNCTION_ID}/executions"
@@ -227,14 +230,6 @@ def pct(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
 class CpuMeter:
     """CPU seconds of the platform, its worker(s) and this client between start and stop."""
 
@@ -244,7 +239,7 @@ class CpuMeter:
         self.used: dict[str, float] = {}
 
     def _sample(self) -> dict[str, float | None]:
-        values: dict[str, float | None] = {n: bp._cpu_seconds(p) for n, p in self.pids.items()}
+        values: dict[str, float | None] = {n: cpu_seconds(p) for n, p in self.pids.items()}
         values["client"] = time.process_time()
         return values
 
@@ -556,12 +551,12 @@ def errors_text(errors: Counter[str]) -> str:
     return ", ".join(f"{n} x {label}" for label, n in errors.most_common()) or "none"
 
 
-def start_servers(tmp: str, started: list[bp.Process]) -> tuple[int, int, str, dict[str, int]]:
+def start_servers(tmp: str, started: list[Process]) -> tuple[int, int, str, dict[str, int]]:
     data = os.path.join(tmp, "data")
     site = bp.bench_site(tmp)
-    port, direct_port = bp._free_port(), bp._free_port()
+    port, direct_port = free_port(), free_port()
     cmd = [sys.executable, "-m", "wixhttp.platform", "--data", data, "--port", str(port)]
-    platform = bp.Process("platform", cmd + PLATFORM_FLAGS, os.path.join(tmp, "platform.log"))
+    platform = Process("platform", cmd + PLATFORM_FLAGS, os.path.join(tmp, "platform.log"))
     started.append(platform)
     bp.wait_ready(platform, port, "/v1/functions/runtimes")
     key = bp.run_cli("keys", "create", "--data", data, "--scopes", bp.SCOPES).strip()
@@ -572,7 +567,7 @@ def start_servers(tmp: str, started: list[bp.Process]) -> tuple[int, int, str, d
         "--endpoint", endpoint, "--key", key,
     )  # fmt: skip
     bp.check(port, PROXIED_PATH, "platform")
-    direct = bp.Process(
+    direct = Process(
         "wixhttp serve",
         [sys.executable, "-m", "wixhttp", "serve", site, "--port", str(direct_port)],
         os.path.join(tmp, "serve.log"),
@@ -587,7 +582,7 @@ def start_servers(tmp: str, started: list[bp.Process]) -> tuple[int, int, str, d
     if not function.get("logging"):
         raise RuntimeError(f"function logging is not on (GET function: {status} {body[:300]!r})")
     pids = {"platform": platform.pid}
-    workers = bp._children(platform.pid)
+    workers = children(platform.pid)
     for index, pid in enumerate(workers):
         pids["worker" if len(workers) == 1 else f"worker{index}"] = pid
     print(f"site: {os.path.relpath(site, ROOT) if site == bp.SITE else site}")
@@ -604,7 +599,7 @@ def start_servers(tmp: str, started: list[bp.Process]) -> tuple[int, int, str, d
     return port, direct_port, key, pids
 
 
-def run(args: argparse.Namespace, tmp: str, started: list[bp.Process]) -> None:
+def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores; client: this process "
         f"(asyncio + uvloop, raw HTTP/1.1 keep-alive), sharing the cores with the servers"
@@ -732,28 +727,8 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, bp._terminate)  # SIGTERM unwinds like Ctrl+C: cleanup runs
-    tmp = tempfile.mkdtemp(prefix="wixhttp-bench-executions-")
-    started: list[bp.Process] = []
-    try:
-        run(args, tmp, started)
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        print(f"\nERROR: {exc}\nRESULT: no figures", flush=True)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not skip cleanup
-        for process in reversed(started):
-            process.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    return 0
+    return run_in_tempdir(run, args, "wixhttp-bench-executions-", "RESULT: no figures")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped, temp directory removed", file=sys.stderr)
-        sys.exit(130)
+    exit_with(main, "servers stopped, temp directory removed")

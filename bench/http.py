@@ -20,24 +20,24 @@ import sys
 
 # Run as ``python bench/http.py``, Python puts ``bench/`` first on sys.path and this file would
 # shadow the standard library's ``http`` package (http.client, used below and by uvicorn/httpx).
+# Siblings are imported as ``bench.<name>`` with the repository root on sys.path instead.
 _HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if ROOT not in (os.path.abspath(p or os.curdir) for p in sys.path):
+    sys.path.insert(0, ROOT)
 
 import argparse  # noqa: E402
-import asyncio  # noqa: E402
 import http.client  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
 import signal  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 
-ROOT = os.path.dirname(_HERE)
+from bench import loadgen  # noqa: E402
+from bench.loadgen import Result, Samples  # noqa: E402
+from bench.procs import Process, exit_with, free_port, pinned, terminate  # noqa: E402
+
 UVICORN_SETTINGS = [
     "--http", "httptools",
     "--loop", "uvloop",
@@ -90,43 +90,7 @@ RATIOS = [
 ]
 
 
-@dataclass
-class Result:
-    rps: float
-    requests: int
-    errors: int
-    detail: str = ""
-    cpu_us: float = 0.0  # server CPU time (user + system, all threads) per request, microseconds
-
-
-@dataclass
-class Samples:
-    runs: list[Result] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(r.rps for r in self.runs) if self.runs else 0.0
-
-    @property
-    def cpu_us(self) -> float:
-        values = [r.cpu_us for r in self.runs if r.cpu_us > 0]
-        return statistics.median(values) if values else 0.0
-
-
 # --------------------------------------------------------------------------- servers
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pinned(cpu: int | None) -> Callable[[], None] | None:
-    """A ``preexec_fn`` pinning the child to one CPU (``--pin``), else None."""
-    if cpu is None or not hasattr(os, "sched_setaffinity"):
-        return None
-    return lambda: os.sched_setaffinity(0, {cpu})
 
 
 class Server:
@@ -135,8 +99,8 @@ class Server:
     def __init__(self, target: Target, cpu: int | None = None) -> None:
         self.target = target
         self.cpu = cpu
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = free_port()
+        self.process: Process | None = None
 
     def __enter__(self) -> Server:
         cmd = [sys.executable, "-m", "uvicorn", *UVICORN_SETTINGS]
@@ -145,13 +109,8 @@ class Server:
             cmd.append("--factory")
         cmd.append(self.target.app)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, _pythonpath()])))
-        self.proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_pinned(self.cpu),
+        self.process = Process(
+            self.target.label, cmd, env=env, preexec_fn=pinned(self.cpu), stop_timeout=10
         )
         try:
             self._wait_ready()
@@ -163,12 +122,18 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
     def _wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.target.label}: uvicorn exited ({self.proc.returncode})")
+            assert self.process is not None
+            if not self.process.alive():
+                code = self.process.proc.returncode
+                raise RuntimeError(f"{self.target.label}: uvicorn exited ({code})")
             try:
                 status, ctype, body = get(self.port, self.target.path)
             except OSError:
@@ -182,27 +147,10 @@ class Server:
             return
         raise RuntimeError(f"{self.target.label}: not ready after {timeout:g}s")
 
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU the server process has used so far (Linux /proc), else None."""
-        if self.proc is None:
-            return None
-        try:
-            with open(f"/proc/{self.proc.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        process, self.process = self.process, None
+        if process is not None:
+            process.stop()
 
 
 def _pythonpath() -> str:
@@ -219,167 +167,13 @@ def get(port: int, path: str) -> tuple[int, str, bytes]:
         conn.close()
 
 
-# --------------------------------------------------------------------------- load: wrk
-
-
-_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_WRK_TOTAL = re.compile(r"(\d+) requests in")
-_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-_WRK_LATENCY = re.compile(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)")
-
-
-def run_wrk(
-    port: int, path: str, duration: float, connections: int, threads: int, cpu: int | None
-) -> Result:
-    cmd = [
-        "wrk",
-        f"-t{threads}",
-        f"-c{connections}",
-        f"-d{max(1, round(duration))}s",
-        f"http://127.0.0.1:{port}{path}",
-    ]
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, check=False, preexec_fn=_pinned(cpu)
-    ).stdout
-    rps = _WRK_RPS.search(out)
-    if rps is None:
-        raise RuntimeError(f"could not parse wrk output:\n{out}")
-    total = _WRK_TOTAL.search(out)
-    errors = sum(int(x) for x in _WRK_SOCKET.findall(out)[0]) if _WRK_SOCKET.search(out) else 0
-    non2xx = _WRK_NON2XX.search(out)
-    errors += int(non2xx.group(1)) if non2xx else 0
-    latency = _WRK_LATENCY.search(out)
-    detail = f"latency avg {latency.group(1)}" if latency else ""
-    return Result(float(rps.group(1)), int(total.group(1)) if total else 0, errors, detail)
-
-
-# --------------------------------------------------------------------------- load: Python
-
-
-class _Client(asyncio.Protocol):
-    """One keep-alive connection sending the next GET as soon as a response is complete."""
-
-    def __init__(self, request: bytes, stats: list[int], stop_at: float) -> None:
-        self.request = request
-        self.stats = stats  # [ok, errors]
-        self.stop_at = stop_at
-        self.buffer = bytearray()
-        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-        transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        buf = self.buffer
-        buf += data
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(buf[:end]).lower()
-            start = head.find(b"content-length:")
-            if start < 0:
-                self._fail()
-                return
-            stop = head.find(b"\r\n", start)
-            length = int(head[start + 15 : stop if stop >= 0 else None])
-            total = end + 4 + length
-            if len(buf) < total:
-                return
-            status_ok = head[9:12] == b"200"
-            del buf[:total]
-            self.stats[0 if status_ok else 1] += 1
-            if time.monotonic() >= self.stop_at:
-                assert self.transport is not None
-                self.transport.close()
-                return
-            assert self.transport is not None
-            self.transport.write(self.request)
-
-    def _fail(self) -> None:
-        self.stats[1] += 1
-        if self.transport is not None:
-            self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
-
-
-async def _python_load(port: int, path: str, duration: float, connections: int) -> Result:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    loop = asyncio.get_running_loop()
-    stats = [0, 0]
-    started = time.monotonic()
-    stop_at = started + duration
-    clients = []
-    for _ in range(connections):
-        _, client = await loop.create_connection(
-            lambda: _Client(request, stats, stop_at), "127.0.0.1", port
-        )
-        clients.append(client)
-    try:
-        await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), timeout=duration + 10)
-    except asyncio.TimeoutError:
-        for c in clients:
-            if c.transport is not None:
-                c.transport.close()
-    elapsed = time.monotonic() - started
-    return Result(stats[0] / elapsed, stats[0], stats[1])
-
-
-def loadgen_main(argv: list[str]) -> None:
-    """``http.py --_loadgen PORT PATH DURATION CONNECTIONS``: print one JSON result."""
-    port, path, duration, connections = int(argv[0]), argv[1], float(argv[2]), int(argv[3])
-    run: Callable[..., Result] = asyncio.run
-    try:
-        import uvloop
-
-        run = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        pass
-    result = run(_python_load(port, path, duration, connections))
-    print(json.dumps(result.__dict__))
-
-
-def run_python(port: int, path: str, duration: float, connections: int, cpu: int | None) -> Result:
-    cmd = [sys.executable, os.path.abspath(__file__), "--_loadgen"]
-    cmd += [str(port), path, str(duration), str(connections)]
-    out = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=duration + 60, preexec_fn=_pinned(cpu)
-    )
-    if out.returncode != 0 or not out.stdout.strip():
-        raise RuntimeError(f"load generator failed ({out.returncode}):\n{out.stderr[-2000:]}")
-    return Result(**json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 # --------------------------------------------------------------------------- driver
 
 
 def measure(target: Target, args: argparse.Namespace) -> Result:
     server_cpu, load_cpu = (0, 1) if args.pin else (None, None)
     with Server(target, server_cpu) as server:
-
-        def load(seconds: float) -> Result:
-            if args.loadgen == "wrk":
-                return run_wrk(
-                    server.port, target.path, seconds, args.connections, args.threads, load_cpu
-                )
-            return run_python(server.port, target.path, seconds, args.connections, load_cpu)
-
-        if args.warmup > 0:
-            load(args.warmup)
-        cpu_before = server.cpu_seconds()
-        result = load(args.duration)
-        cpu_after = server.cpu_seconds()
-    if result.requests == 0:
-        raise RuntimeError("no request completed")
-    if cpu_before is not None and cpu_after is not None:
-        result.cpu_us = (cpu_after - cpu_before) / result.requests * 1e6
-    return result
+        return loadgen.measure(server.port, target.path, {"server": server.pid}, args, cpu=load_cpu)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -387,17 +181,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python bench/http.py",
         description="wixhttp vs bare Starlette vs a raw ASGI ceiling, under the same uvicorn.",
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=50, help="concurrent connections")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument(
-        "--loadgen",
-        choices=["auto", "wrk", "python"],
-        default="auto",
-        help="load generator (auto: wrk if on PATH, else Python)",
-    )
+    loadgen.add_arguments(parser)
     parser.add_argument(
         "--pin",
         action=argparse.BooleanOptionalAction,
@@ -409,36 +193,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--only", default="", help="comma-separated targets: " + ",".join(t.key for t in TARGETS)
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s, 1 round, 1 s warm-up")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.rounds, args.warmup = 3.0, 1, 1.0
-    if args.loadgen == "auto":
-        args.loadgen = "wrk" if shutil.which("wrk") else "python"
-    return args
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return loadgen.finish_args(parser.parse_args(argv))
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--_loadgen"]:
-        loadgen_main(argv[1:])
-        return 0
+    if argv[:1] == ["--_loadgen"]:  # the Python load generator (``python -m bench.loadgen``)
+        return loadgen.main(argv[1:])
     args = parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every ``with Server(...)`` stops its uvicorn.
-    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGTERM, terminate)
     keys = {k for k in args.only.split(",") if k}
     targets = [t for t in TARGETS if not keys or t.key in keys]
     if not targets:
         sys.exit(f"no target matches --only {args.only!r}")
 
-    gen = (
-        f"wrk -t{args.threads} -c{args.connections}"
-        if args.loadgen == "wrk"
-        else f"python asyncio keep-alive generator, {args.connections} connections"
-    )
+    gen = loadgen.describe(args)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load: {gen}")
     print(f"uvicorn {' '.join(UVICORN_SETTINGS)} --host 127.0.0.1 (one server at a time)")
     if args.pin:
@@ -459,8 +229,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             samples[target.key].runs.append(result)
             errors = f", {result.errors} errors" if result.errors else ""
-            detail = f", {result.detail}" if result.detail else ""
-            cpu = f", server CPU {result.cpu_us:.1f} us/req" if result.cpu_us else ""
+            # wrk's average latency; this table has never shown the Python generator's
+            shown = result.latency and args.loadgen == "wrk"
+            detail = f", latency avg {result.latency}" if shown else ""
+            server_cpu = result.cpu_us.get("server")
+            cpu = f", server CPU {server_cpu:.1f} us/req" if server_cpu else ""
             print(
                 f"round {rnd}  {target.label:<18} {result.rps:>10,.0f} req/s{cpu}{detail}{errors}",
                 flush=True,
@@ -471,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         sample = samples[target.key]
         shown = ", ".join(f"{r.rps:,.0f}" for r in sample.runs) or "-"
-        cpu = f"{sample.cpu_us:>11.1f}" if sample.cpu_us else f"{'-':>11}"
+        server_cpu = sample.cpu_us("server")
+        cpu = f"{server_cpu:>11.1f}" if server_cpu else f"{'-':>11}"
         print(f"{target.label:<18} {target.path:<24} {sample.median:>13,.0f} {cpu}  {shown}")
 
     print()
@@ -481,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         a, b = samples[num], samples[den]
         value = a.median / b.median if b.median else 0.0
-        by_cpu = f"{b.cpu_us / a.cpu_us:>6.3f}" if a.cpu_us and b.cpu_us else f"{'-':>6}"
+        a_cpu, b_cpu = a.cpu_us("server"), b.cpu_us("server")
+        by_cpu = f"{b_cpu / a_cpu:>6.3f}" if a_cpu and b_cpu else f"{'-':>6}"
         if minimum is None:
             verdict, goal = "(info)", ""
         else:
@@ -496,8 +271,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        sys.exit(130)
+    exit_with(main, "servers stopped")

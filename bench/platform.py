@@ -26,26 +26,24 @@ import sys
 
 # Run as ``python bench/platform.py``, Python puts ``bench/`` first on sys.path and this file
 # would shadow the standard library's ``platform`` module (imported by uuid, httpx, ...).
+# Siblings are imported as ``bench.<name>`` with the repository root on sys.path instead.
 _HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(_HERE)
 sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+if ROOT not in (os.path.abspath(p or os.curdir) for p in sys.path):
+    sys.path.insert(0, ROOT)
 
 import argparse  # noqa: E402
-import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import http.client  # noqa: E402
 import json  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
 
-ROOT = os.path.dirname(_HERE)
+from bench import loadgen  # noqa: E402
+from bench.loadgen import Samples  # noqa: E402
+from bench.procs import Process, children, exit_with, free_port, run_in_tempdir  # noqa: E402
+
 SITE = os.path.join(_HERE, "sites", "hello")
 FUNCTION_ID = "hello"
 QUIET_ID = "hello-quiet"  # the same site with the function's logging off: no execution records
@@ -65,107 +63,7 @@ async def get_hello(request):
 '''
 
 
-@dataclass
-class Result:
-    rps: float
-    requests: int
-    errors: int
-    latency: str = ""  # wrk's average latency, as printed
-    cpu_us: dict[str, float] = field(default_factory=dict)  # process -> CPU us per request
-
-
-@dataclass
-class Samples:
-    runs: list[Result] = field(default_factory=list)
-
-    @property
-    def median(self) -> float:
-        return statistics.median(r.rps for r in self.runs) if self.runs else 0.0
-
-    def cpu_us(self, name: str) -> float:
-        values = [r.cpu_us[name] for r in self.runs if r.cpu_us.get(name)]
-        return statistics.median(values) if values else 0.0
-
-
-# --------------------------------------------------------------------------- processes
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cpu_seconds(pid: int) -> float | None:
-    """User + system CPU used so far by ``pid`` (Linux /proc), else None."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (Linux /proc), e.g. the platform's worker processes."""
-    found = []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
-
-
-class Process:
-    """A child process in its own session, stopped (TERM, then KILL) by :meth:`stop`."""
-
-    def __init__(self, name: str, cmd: list[str], log_path: str) -> None:
-        self.name = name
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                cwd=ROOT,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def log_tail(self, limit: int = 2000) -> str:
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-limit:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(OSError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+# --------------------------------------------------------------------------- servers and CLI
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -246,162 +144,7 @@ def bench_site(tmp: str) -> str:
     return site
 
 
-# --------------------------------------------------------------------------- load: wrk
-
-_WRK_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
-_WRK_TOTAL = re.compile(r"(\d+) requests in")
-_WRK_NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
-_WRK_SOCKET = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
-_WRK_LATENCY = re.compile(r"Latency\s+(\S+)\s+(\S+)\s+(\S+)")
-
-
-def run_wrk(port: int, path: str, duration: float, connections: int, threads: int) -> Result:
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s"]
-    cmd.append(f"http://127.0.0.1:{port}{path}")
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
-    rps = _WRK_RPS.search(out)
-    if rps is None:
-        raise RuntimeError(f"could not parse wrk output:\n{out}")
-    total = _WRK_TOTAL.search(out)
-    socket_errors = _WRK_SOCKET.search(out)
-    errors = sum(int(x) for x in socket_errors.groups()) if socket_errors else 0
-    non2xx = _WRK_NON2XX.search(out)
-    errors += int(non2xx.group(1)) if non2xx else 0
-    latency = _WRK_LATENCY.search(out)
-    return Result(
-        float(rps.group(1)),
-        int(total.group(1)) if total else 0,
-        errors,
-        latency.group(1) if latency else "",
-    )
-
-
-# --------------------------------------------------------------------------- load: Python
-
-
-class _Client(asyncio.Protocol):
-    """One keep-alive connection sending the next GET as soon as a response is complete."""
-
-    def __init__(self, request: bytes, stats: list[float], stop_at: float) -> None:
-        self.request = request
-        self.stats = stats  # [ok, errors, total latency]
-        self.stop_at = stop_at
-        self.buffer = bytearray()
-        self.sent = 0.0
-        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
-        self.sent = time.monotonic()
-        transport.write(self.request)  # type: ignore[attr-defined]
-
-    def data_received(self, data: bytes) -> None:
-        buf = self.buffer
-        buf += data
-        while True:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = bytes(buf[:end]).lower()
-            start = head.find(b"content-length:")
-            if start < 0:
-                self._fail()
-                return
-            stop = head.find(b"\r\n", start)
-            length = int(head[start + 15 : stop if stop >= 0 else None])
-            total = end + 4 + length
-            if len(buf) < total:
-                return
-            del buf[:total]
-            now = time.monotonic()
-            self.stats[0 if head[9:12] == b"200" else 1] += 1
-            self.stats[2] += now - self.sent
-            assert self.transport is not None
-            if now >= self.stop_at:
-                self.transport.close()
-                return
-            self.sent = now
-            self.transport.write(self.request)
-
-    def _fail(self) -> None:
-        self.stats[1] += 1
-        if self.transport is not None:
-            self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
-
-
-async def _python_load(port: int, path: str, duration: float, connections: int) -> Result:
-    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-    loop = asyncio.get_running_loop()
-    stats = [0.0, 0.0, 0.0]
-    started = time.monotonic()
-    stop_at = started + duration
-    clients = []
-    for _ in range(connections):
-        _, client = await loop.create_connection(
-            lambda: _Client(request, stats, stop_at), "127.0.0.1", port
-        )
-        clients.append(client)
-    try:
-        await asyncio.wait_for(asyncio.gather(*(c.done for c in clients)), timeout=duration + 30)
-    except asyncio.TimeoutError:
-        for c in clients:
-            if c.transport is not None:
-                c.transport.close()
-    elapsed = time.monotonic() - started
-    done = int(stats[0] + stats[1])
-    latency = f"{stats[2] / done * 1000:.2f}ms" if done else ""
-    return Result(stats[0] / elapsed, int(stats[0]), int(stats[1]), latency)
-
-
-def loadgen_main(argv: list[str]) -> None:
-    """``platform.py --_loadgen PORT PATH DURATION CONNECTIONS``: print one JSON result."""
-    port, path, duration, connections = int(argv[0]), argv[1], float(argv[2]), int(argv[3])
-    run: Callable[..., Result] = asyncio.run
-    try:
-        import uvloop
-
-        run = uvloop.run
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        pass
-    result = run(_python_load(port, path, duration, connections))
-    print(json.dumps({k: v for k, v in result.__dict__.items() if k != "cpu_us"}))
-
-
-def run_python(port: int, path: str, duration: float, connections: int) -> Result:
-    cmd = [sys.executable, os.path.abspath(__file__), "--_loadgen"]
-    cmd += [str(port), path, str(duration), str(connections)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
-    if out.returncode != 0 or not out.stdout.strip():
-        raise RuntimeError(f"load generator failed ({out.returncode}):\n{out.stderr[-2000:]}")
-    return Result(**json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 # --------------------------------------------------------------------------- driver
-
-
-def measure(port: int, path: str, processes: dict[str, int], args: argparse.Namespace) -> Result:
-    def load(seconds: float) -> Result:
-        if args.loadgen == "wrk":
-            return run_wrk(port, path, seconds, args.connections, args.threads)
-        return run_python(port, path, seconds, args.connections)
-
-    if args.warmup > 0:
-        load(args.warmup)
-    before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
-    result = load(args.duration)
-    after = {name: _cpu_seconds(pid) for name, pid in processes.items()}
-    if result.requests == 0:
-        raise RuntimeError("no request completed")
-    for name, start in before.items():
-        end = after[name]
-        if start is not None and end is not None:
-            result.cpu_us[name] = (end - start) / result.requests * 1e6
-    return result
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -409,39 +152,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python bench/platform.py",
         description="req/s through the platform's proxy vs the same site under wixhttp serve.",
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=50, help="concurrent connections")
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
-    parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up load")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
-    parser.add_argument(
-        "--loadgen",
-        choices=["auto", "wrk", "python"],
-        default="auto",
-        help="load generator (auto: wrk if on PATH, else Python)",
-    )
+    loadgen.add_arguments(parser)
     parser.add_argument(
         "--keep", action="store_true", help="keep the temp directory (data dir and server logs)"
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 s, 1 round, 1 s warm-up")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.duration, args.rounds, args.warmup = 3.0, 1, 1.0
-    if args.loadgen == "auto":
-        args.loadgen = "wrk" if shutil.which("wrk") else "python"
-    return args
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    return loadgen.finish_args(parser.parse_args(argv))
 
 
 def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
-    gen = (
-        f"wrk -t{args.threads} -c{args.connections}"
-        if args.loadgen == "wrk"
-        else f"python asyncio keep-alive generator, {args.connections} connections"
-    )
+    gen = loadgen.describe(args)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; load: {gen}")
     print(
         "NOTE: the load generator runs on the same machine and shares its cores with the servers"
@@ -450,7 +170,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
 
     data = os.path.join(tmp, "data")
     site = bench_site(tmp)
-    port, direct_port = _free_port(), _free_port()
+    port, direct_port = free_port(), free_port()
     platform = Process(
         "platform",
         [sys.executable, "-m", "wixhttp.platform", "--data", data, "--port", str(port)],
@@ -485,7 +205,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     check(direct_port, DIRECT_PATH, "wixhttp serve")
     # One worker per function: find each by the function id on its command line.
     workers = {FUNCTION_ID: 0, QUIET_ID: 0}
-    for pid in _children(platform.pid):
+    for pid in children(platform.pid):
         with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as f:
             args_seen = f.read().split(b"\0")
         for function_id in workers:  # its --site path holds a folder named after it
@@ -522,7 +242,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     for rnd in range(1, args.rounds + 1):
         for name, target_port, path, procs in targets:
             try:
-                result = measure(target_port, path, procs, args)
+                result = loadgen.measure(target_port, path, procs, args, grace=30.0)
             except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                 print(f"round {rnd}  {name:<8} ERROR: {exc}", flush=True)
                 continue
@@ -570,32 +290,11 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--_loadgen"]:
-        loadgen_main(argv[1:])
-        return 0
+    if argv[:1] == ["--_loadgen"]:  # the Python load generator (``python -m bench.loadgen``)
+        return loadgen.main(argv[1:])
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)  # SIGTERM unwinds like Ctrl+C: cleanup runs
-    tmp = tempfile.mkdtemp(prefix="wixhttp-bench-platform-")
-    started: list[Process] = []
-    try:
-        run(args, tmp, started)
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        print(f"\nERROR: {exc}\nRESULT: no ratio", flush=True)
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not skip cleanup
-        for process in reversed(started):
-            process.stop()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    return 0
+    return run_in_tempdir(run, args, "wixhttp-bench-platform-", "RESULT: no ratio")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped, temp directory removed", file=sys.stderr)
-        sys.exit(130)
+    exit_with(main, "servers stopped, temp directory removed")
