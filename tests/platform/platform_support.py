@@ -194,7 +194,7 @@ def key(platform: PlatformProcess) -> str:
     return platform.create_key()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def functions(platform: PlatformProcess, key: str) -> Functions:
     return platform.functions(key)
 

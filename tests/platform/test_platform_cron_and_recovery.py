@@ -47,14 +47,8 @@ EVERY_2S = "* * * * * */2"  # croniter's sixth field is seconds
 EVERY_1S = "* * * * * *"
 
 
-@pytest.fixture(scope="module")
-def key(platform: PlatformProcess) -> str:
-    return platform.create_key()
-
-
-@pytest.fixture(scope="module")
-def functions(platform: PlatformProcess, key: str) -> Functions:
-    return platform.functions(key)
+key = support.key
+functions = support.functions
 
 
 def _ticks(functions: Functions, function_id: str) -> list[Execution]:
@@ -436,7 +430,5 @@ def test_finished_executions_older_than_the_retention_are_deleted(
         what="the finished execution to expire",
     )
     # Unfinished executions are never expired, however old: the scheduled one still runs.
-    assert wait_execution(functions, function_id, later.id, timeout=8).status.value == (
-        "completed"
-    )
+    assert wait_execution(functions, function_id, later.id, timeout=8).status.value == ("completed")
     assert finished.id not in [e.id for e in functions.list_executions(function_id).executions]

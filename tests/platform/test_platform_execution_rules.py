@@ -16,6 +16,7 @@ from functools import partial
 from typing import Any
 
 import httpx
+import platform_support as support
 import pytest
 from appwrite.client import Client
 from appwrite.enums.execution_method import ExecutionMethod
@@ -43,14 +44,8 @@ MAX_BODY = 10_485_760  # Appwrite's limit on `body`, in characters
 HEADERS_INVALID = "Invalid headers"
 
 
-@pytest.fixture(scope="module")
-def key(platform: PlatformProcess) -> str:
-    return platform.create_key()
-
-
-@pytest.fixture(scope="module")
-def functions(platform: PlatformProcess, key: str) -> Functions:
-    return platform.functions(key)
+key = support.key
+functions = support.functions
 
 
 @pytest.fixture(scope="module")

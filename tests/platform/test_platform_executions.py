@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import platform_support as support
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.exception import AppwriteException
@@ -34,14 +35,8 @@ from wixhttp.platform.capture import ERRORS_TRUNCATED, TRUNCATED
 platform = module_platform(*FAST)
 
 
-@pytest.fixture(scope="module")
-def key(platform: PlatformProcess) -> str:
-    return platform.create_key()
-
-
-@pytest.fixture(scope="module")
-def functions(platform: PlatformProcess, key: str) -> Functions:
-    return platform.functions(key)
+key = support.key
+functions = support.functions
 
 
 @pytest.fixture(scope="module")
