@@ -13,7 +13,7 @@ import pytest
 from conftest import SITES, ClientFactory, site
 
 from wixhttp import create_app
-from wixhttp.loading import SiteLoadError
+from wixhttp.loading import SiteLoadError, load_site
 from wixhttp.testing import TestClient
 
 
@@ -248,3 +248,45 @@ def test_a_site_file_named_like_an_imported_module_does_not_replace_it(
         assert sys.modules["colorsys"] is colorsys
     finally:
         sys.modules["colorsys"] = colorsys
+
+
+# -- installed packages are not the site's code ------------------------------------------------
+
+VENDORED_SITE = """
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / ".venv" / "lib" / "site-packages"))
+
+import fakepkg_installed_in_the_site_folder as fake
+
+from wixhttp import ok
+
+
+def get_count(request):
+    return ok(body={"imports": fake.IMPORTS})
+"""
+
+
+def test_a_package_installed_in_the_site_folder_is_not_reimported_on_reload(
+    tmp_path: Path,
+) -> None:
+    package = tmp_path / ".venv" / "lib" / "site-packages" / "fakepkg_installed_in_the_site_folder"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import builtins\n"
+        "builtins.__dict__.setdefault('_wixhttp_test_imports', [0])[0] += 1\n"
+        "IMPORTS = builtins._wixhttp_test_imports[0]\n"
+    )
+    (tmp_path / "http_functions.py").write_text(VENDORED_SITE)
+    import builtins
+
+    try:
+        first = load_site(tmp_path)
+        second = load_site(tmp_path)  # what `wixhttp dev` does on every save
+        assert first.module is not second.module  # the site itself is fresh ...
+        assert second.module.fake is first.module.fake  # ... the installed package is not
+        assert builtins._wixhttp_test_imports == [1]  # type: ignore[attr-defined]
+    finally:
+        builtins.__dict__.pop("_wixhttp_test_imports", None)
+        sys.modules.pop("fakepkg_installed_in_the_site_folder", None)

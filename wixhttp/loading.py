@@ -103,7 +103,7 @@ class _SiteFinder(importlib.abc.MetaPathFinder):
         spec = importlib.machinery.PathFinder.find_spec(fullname, search)
         if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
             return None
-        if not _is_under(Path(spec.origin), self.directory):
+        if not _is_under(Path(spec.origin), self.directory) or _is_library(spec.origin):
             return None
         spec.loader = _FreshSourceLoader(fullname, spec.origin)
         return spec
@@ -117,12 +117,30 @@ def _is_under(path: Path, directory: Path) -> bool:
     return True
 
 
+def _library_prefixes() -> tuple[str, ...]:
+    roots = [Path(r) for r in (sys.prefix, sys.base_prefix, sys.exec_prefix) if r]
+    roots.append(Path(__file__).parent)
+    paths = {*roots, *(root.resolve() for root in roots)}
+    return tuple(f"{path}{os.sep}" for path in paths)
+
+
+#: Installed code never belongs to a site, even when it sits in the site's folder (a ``.venv``
+#: inside the project, or wixhttp's own checkout served as a site).
+_LIBRARY_PREFIXES = _library_prefixes()
+_LIBRARY_FOLDERS = frozenset({"site-packages", "dist-packages"})
+
+
+def _is_library(file: str) -> bool:
+    return file.startswith(_LIBRARY_PREFIXES) or not _LIBRARY_FOLDERS.isdisjoint(Path(file).parts)
+
+
 def _purge_site_modules() -> None:
-    """Forget every module imported from a site directory, so the next load re-imports them."""
+    """Forget every module imported from a site directory, so the next load re-imports them
+    (installed packages excepted)."""
     prefixes = tuple(f"{d}{os.sep}" for d in _site_dirs)
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None)
-        if isinstance(file, str) and file.startswith(prefixes):
+        if isinstance(file, str) and file.startswith(prefixes) and not _is_library(file):
             del sys.modules[name]
 
 
