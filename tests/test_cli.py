@@ -202,3 +202,71 @@ def test_serve_on_a_unix_socket(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+# -- the site's .env -----------------------------------------------------------------------------
+
+ECHO_SITE = """\
+from wixhttp import ok
+
+def post_echo(request):
+    print("echo called", flush=True)
+    return ok(body={"size": len(request.body.buffer())})
+
+def get_boom(request):
+    raise RuntimeError("secret detail")
+"""
+
+
+def _site_with_env(tmp_path: Path, env: str) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "http_functions.py").write_text(ECHO_SITE)
+    (site / ".env").write_text(env)
+    return site
+
+
+@pytest.mark.parametrize("command", ["dev", "serve"])
+def test_settings_in_the_site_env_file_apply(tmp_path: Path, command: str) -> None:
+    site = _site_with_env(tmp_path, "WIXHTTP_MAX_BODY_SIZE=10\n")
+    with running([command, str(site)], log_dir=tmp_path) as server, server.client() as client:
+        assert client.post("/_functions/echo", content=b"x" * 5).json() == {"size": 5}
+        assert client.post("/_functions/echo", content=b"x" * 11).status_code == 413
+
+
+@pytest.mark.parametrize("command", ["dev", "serve"])
+def test_a_bad_setting_in_the_site_env_file_is_one_line_at_start(
+    tmp_path: Path, command: str
+) -> None:
+    site = _site_with_env(tmp_path, "WIXHTTP_TIMEOUT=soon\n")
+    line = one_line_error(run_cli(command, str(site), "--port", "1"))
+    assert "WIXHTTP_TIMEOUT" in line
+
+
+def test_the_environment_wins_over_the_site_env_file(tmp_path: Path) -> None:
+    site = _site_with_env(tmp_path, "WIXHTTP_MAX_BODY_SIZE=10\n")
+    with (
+        running(
+            ["serve", str(site)], log_dir=tmp_path, env={"WIXHTTP_MAX_BODY_SIZE": "1000"}
+        ) as server,
+        server.client() as client,
+    ):
+        assert client.post("/_functions/echo", content=b"x" * 500).json() == {"size": 500}
+
+
+def test_serve_never_sends_tracebacks_even_with_debug_in_the_env_file(tmp_path: Path) -> None:
+    site = _site_with_env(tmp_path, "WIXHTTP_DEBUG=1\n")
+    with running(["serve", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        reply = client.get("/_functions/boom")
+        assert reply.status_code == 500 and "secret detail" not in reply.text
+
+
+def test_serve_with_workers_logs_requests_and_attributes_prints(tmp_path: Path) -> None:
+    site = _site_with_env(tmp_path, "")
+    with (
+        running(["serve", str(site), "--workers", "2"], log_dir=tmp_path) as server,
+        server.client() as client,
+    ):
+        assert client.post("/_functions/echo", content=b"abc").json() == {"size": 3}
+        wait_until(lambda: "[post_echo] echo called" in server.log(), timeout=10)
+        wait_until(lambda: "echo POST /_functions/echo 200" in server.log(), timeout=10)

@@ -86,12 +86,14 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
     """Serve SITE with hot reload and debug errors (SITE defaults to '.')."""
     entry = _entry(site)
     install_logging()
+    env = EnvFile(entry.parent / ".env")
+    env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
     try:
         settings = Settings.resolve(debug=True)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
     app = WixHttpApp(None, settings)
-    reloader = Reloader(app, entry, keep_last_good=keep_last_good)
+    reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
     reloader.load_initial()
     config = uvicorn.Config(
         app,
@@ -118,8 +120,11 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
 
 
 def serve_factory() -> WixHttpApp:
-    """The app for ``wixhttp serve`` workers; the site comes from ``WIXHTTP_SITE``."""
-    return create_app(os.environ["WIXHTTP_SITE"])
+    """The app for ``wixhttp serve`` workers; the site comes from ``WIXHTTP_SITE``. Never
+    debug (no tracebacks to callers, whatever WIXHTTP_DEBUG says); logging is set up here
+    because ``--workers`` starts fresh processes."""
+    install_logging()
+    return create_app(os.environ["WIXHTTP_SITE"], debug=False)
 
 
 @main.command()

@@ -49,15 +49,24 @@ class SiteWatchFilter(watchfiles.DefaultFilter):
 
 
 class EnvFile:
-    """The site's ``.env``: applied to ``os.environ``; on change, keys it dropped are removed."""
+    """The site's ``.env``: applied to ``os.environ``; on change, keys it dropped are removed.
+
+    A variable already set when the process started (by the shell, a container, systemd)
+    wins over the file, as with python-dotenv's default: the file fills in, never overrides.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.applied: dict[str, str] = {}
+        self.outside = frozenset(os.environ)
 
     def apply(self) -> int:
         values = (
-            {k: v for k, v in dotenv_values(self.path).items() if v is not None}
+            {
+                k: v
+                for k, v in dotenv_values(self.path).items()
+                if v is not None and k not in self.outside
+            }
             if self.path.is_file()
             else {}
         )
@@ -103,12 +112,19 @@ def _report(exc: SiteLoadError, consequence: str) -> None:
 class Reloader:
     """Keeps ``app`` serving the current code of the site at ``entry``."""
 
-    def __init__(self, app: WixHttpApp, entry: Path, *, keep_last_good: bool = False) -> None:
+    def __init__(
+        self,
+        app: WixHttpApp,
+        entry: Path,
+        *,
+        keep_last_good: bool = False,
+        env: EnvFile | None = None,
+    ) -> None:
         self.app = app
         self.entry = entry
         self.directory = entry.parent
         self.keep_last_good = keep_last_good
-        self.env = EnvFile(self.directory / ".env")
+        self.env = env or EnvFile(self.directory / ".env")
         self.reloads = 0
 
     def load_initial(self) -> None:
