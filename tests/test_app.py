@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import re
 import sys
@@ -583,7 +584,7 @@ async def test_a_websocket_is_closed(asgi_call: AsgiCall) -> None:
     assert result.messages == [{"type": "websocket.close", "code": 1003}]
 
 
-@pytest.mark.parametrize("value", ["abc", "1.5", ""])
+@pytest.mark.parametrize("value", ["abc", "1.5", "", "-1"])
 async def test_an_invalid_content_length_is_a_400(asgi_call: AsgiCall, value: str) -> None:
     app = create_app(site("failures"))
     scope = http_scope("POST", "/_functions/tracked", headers=[("content-length", value)])
@@ -610,3 +611,78 @@ def test_the_app_serves_a_real_server_end_to_end(
         assert http.get("/_functions/duck_dict").status_code == 202
         assert http.get("/_functions/boom").json() == GENERIC_500
         assert http.get("/nowhere").status_code == 404
+
+
+async def test_an_http2_body_without_content_length_reaches_the_handler(
+    asgi_call: AsgiCall,
+) -> None:
+    app = create_app(site("request_echo"))
+    scope = {**http_scope("POST", "/_functions/body"), "http_version": "2"}
+    result = await asgi_call(app, scope, [b"hello ", b"h2"])
+    app.close()
+    assert result.status == 200
+    assert json.loads(result.body)["text"] == "hello h2"
+
+
+async def test_a_chunked_body_is_read_whatever_the_header_order(asgi_call: AsgiCall) -> None:
+    app = create_app(site("request_echo"))
+    scope = http_scope(
+        "POST",
+        "/_functions/body",
+        headers=[("transfer-encoding", "chunked"), ("content-length", "0")],
+    )
+    result = await asgi_call(app, scope, [b"abc"])
+    app.close()
+    assert json.loads(result.body)["text"] == "abc"
+
+
+async def test_an_http2_delete_with_a_body_is_refused(asgi_call: AsgiCall) -> None:
+    app = create_app(site("wix_examples/delete_simple"))
+    scope = {**http_scope("DELETE", "/_functions/myFunction"), "http_version": "2"}
+    result = await asgi_call(app, scope, [b"body"])
+    app.close()
+    assert result.status == 400
+
+
+async def test_an_ipv4_peer_seen_over_ipv6_is_matched_against_trusted_proxies(
+    asgi_call: AsgiCall,
+) -> None:
+    app = create_app(site("request_echo"), trusted_proxies=["10.0.0.0/8"])
+    scope = http_scope(
+        "GET",
+        "/_functions/echo",
+        headers=[("x-forwarded-for", "198.51.100.7")],
+        client=("::ffff:10.1.2.3", 50000),
+    )
+    result = await asgi_call(app, scope)
+    app.close()
+    assert json.loads(result.body)["ip"] == "198.51.100.7"
+
+
+DECORATED_SITE = """
+import functools
+
+from wixhttp import ok
+
+
+def audited(handler):
+    @functools.wraps(handler)
+    def wrapper(request):
+        return handler(request)
+
+    return wrapper
+
+
+@audited
+async def post_items(request):
+    return ok(body={"got": await request.body.json()})
+"""
+
+
+def test_an_async_handler_under_a_plain_decorator_is_still_async(
+    tmp_path: Path, make_client: ClientFactory
+) -> None:
+    (tmp_path / "http_functions.py").write_text(DECORATED_SITE)
+    client = make_client(tmp_path)
+    reply = client.post("/_functions/items", json={"a": 1})
+    assert (reply.status_code, reply.json()) == (200, {"got": {"a": 1}})

@@ -68,7 +68,7 @@ def _coerce(result: Any, handler: Handler) -> WixHttpFunctionResponse:
     else:
         status = getattr(result, "status", None)
         body, headers = getattr(result, "body", None), getattr(result, "headers", None)
-    if isinstance(status, int) and not isinstance(status, bool) and 100 <= status <= 599:
+    if isinstance(status, int) and not isinstance(status, bool) and 200 <= status <= 599:
         return WixHttpFunctionResponse(status, body, headers if isinstance(headers, dict) else None)
     raise HandlerError(
         f"{handler.location}: handler {handler.export_name} returned "
@@ -173,21 +173,27 @@ class WixHttpApp:
     ) -> int:
         method: str = scope["method"]
         length: int | None = None
-        has_body = False
+        chunked = False
         json_type = False
         for key, value in scope["headers"]:
             if key == b"content-length":
                 try:
                     length = int(value)
                 except ValueError:
+                    length = -1
+                if length < 0:
                     return await self._error(
                         send, scope, 400, "bad_request", "invalid Content-Length header"
                     )
-                has_body = length > 0
             elif key == b"transfer-encoding":
-                has_body = True
+                chunked = True
             elif key == b"content-type":
                 json_type = value.split(b";", 1)[0].strip().lower() == b"application/json"
+        # HTTP/1.x has a body only with Content-Length or Transfer-Encoding; HTTP/2 and 3 may
+        # send one with neither.
+        has_body = chunked or (
+            length > 0 if length is not None else scope.get("http_version", "1.1")[0] > "1"
+        )
 
         if method == "DELETE" and (json_type or (length or 0) > 0):
             return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)

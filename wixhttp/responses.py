@@ -72,7 +72,7 @@ class WixHttpFunctionResponse:
         Header names are case-insensitive: when the same name is given twice in different
         cases (``Content-Type`` and ``content-type``), the later one is sent.
 
-        Raises ``ValueError`` when ``status`` is not an int from 100 to 599 (it is read/write, so
+        Raises ``ValueError`` when ``status`` is not an int from 200 to 599 (it is read/write, so
         it is checked here), a header name is not an HTTP token, or a header value holds a
         control character (CR/LF: header injection) or a character outside Latin-1; and
         ``TypeError`` when the body cannot be serialised. The app turns these into a 500.
@@ -130,8 +130,9 @@ class WixHttpFunctionResponse:
 
 
 def _check_status(status: object) -> None:
-    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
-        raise ValueError(f"response status must be an int from 100 to 599, got {status!r}")
+    # 1xx are interim responses: a handler's answer is final, so they cannot be one.
+    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+        raise ValueError(f"response status must be an int from 200 to 599, got {status!r}")
 
 
 # RFC 9110 field names are tokens; values may not hold control characters other than tab

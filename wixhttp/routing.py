@@ -78,7 +78,9 @@ class RouteTable:
 
 
 def _is_async(func: Callable[..., Any]) -> bool:
-    if inspect.iscoroutinefunction(func):
+    # Unwrapped too: a plain decorator (functools.wraps) around an async def still returns
+    # its coroutine, and the handler inside awaits request.body.json().
+    if inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(inspect.unwrap(func)):
         return True
     call = getattr(func, "__call__", None)  # noqa: B004 - async callable objects
     return call is not None and inspect.iscoroutinefunction(call)

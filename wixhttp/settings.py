@@ -55,6 +55,8 @@ class TrustedProxies:
             address = ipaddress.ip_address(host)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped  # a server on "::" sees IPv4 peers as ::ffff:a.b.c.d
         return any(address in network for network in self.networks)
 
     def client_from_chain(self, forwarded_for: str, peer: str) -> str:
