@@ -270,3 +270,12 @@ def test_serve_with_workers_logs_requests_and_attributes_prints(tmp_path: Path) 
         assert client.post("/_functions/echo", content=b"abc").json() == {"size": 3}
         wait_until(lambda: "[post_echo] echo called" in server.log(), timeout=10)
         wait_until(lambda: "echo POST /_functions/echo 200" in server.log(), timeout=10)
+
+
+def test_serve_imports_the_site_once(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "http_functions.py").write_text('print("site imported", flush=True)\n' + ECHO_SITE)
+    with running(["serve", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        assert client.post("/_functions/echo", content=b"a").status_code == 200
+        assert server.log().count("site imported") == 1

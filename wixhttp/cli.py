@@ -19,7 +19,7 @@ import uvicorn
 
 from wixhttp import __version__
 from wixhttp.app import WixHttpApp, create_app
-from wixhttp.loading import SiteLoadError, load_site, resolve_site
+from wixhttp.loading import LoadedSite, SiteLoadError, load_site, resolve_site
 from wixhttp.logs import install as install_logging
 from wixhttp.reload import EnvFile, Reloader
 from wixhttp.settings import Settings, SettingsError
@@ -119,11 +119,18 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
     asyncio.run(run())
 
 
+#: The site ``serve`` checked, reused by its one in-process worker (so the site's import-time
+#: code runs once); ``--workers N`` processes load their own from ``WIXHTTP_SITE``.
+_checked_site: LoadedSite | None = None
+
+
 def serve_factory() -> WixHttpApp:
     """The app for ``wixhttp serve`` workers; the site comes from ``WIXHTTP_SITE``. Never
     debug (no tracebacks to callers, whatever WIXHTTP_DEBUG says); logging is set up here
     because ``--workers`` starts fresh processes."""
     install_logging()
+    if _checked_site is not None:
+        return WixHttpApp(_checked_site, Settings.resolve(debug=False))
     return create_app(os.environ["WIXHTTP_SITE"], debug=False)
 
 
@@ -146,11 +153,13 @@ def serve(
     """Serve SITE for production: no reload, no tracebacks in responses."""
     entry = _entry(site)
     EnvFile(entry.parent / ".env").apply()
+    global _checked_site
     try:
         Settings.resolve()
-        load_site(entry)  # fail here, with one clear line, rather than in every worker
+        checked = load_site(entry)  # fail here, with one clear line, rather than in every worker
     except (SiteLoadError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
+    _checked_site = checked if workers == 1 else None
     install_logging()
     os.environ["WIXHTTP_SITE"] = str(entry)
     uvicorn.run(
