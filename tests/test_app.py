@@ -251,6 +251,12 @@ def test_a_handler_past_the_timeout_is_a_504_without_waiting_for_it(
     )
 
 
+def test_a_handler_that_swallows_its_timeout_still_gets_a_504(client: TestClient) -> None:
+    reply = client.get("/_functions/stubborn")
+    assert reply.status_code == 504
+    assert reply.json()["error"] == "timeout"
+
+
 @pytest.mark.parametrize("name", ["own_timeout", "aown_timeout"])
 def test_a_timeout_error_raised_by_the_handler_itself_is_a_500_not_a_504(
     client: TestClient, caplog: pytest.LogCaptureFixture, name: str

@@ -50,7 +50,7 @@ class Watchdog:
         if self.timer is None:
             self.timer = loop.call_later(self.tick, self._sweep, loop)
         try:
-            return await awaitable
+            result = await awaitable
         except asyncio.CancelledError:
             if key in self.expired:
                 self.expired.discard(key)
@@ -62,11 +62,15 @@ class Watchdog:
             raise
         finally:
             del self.inflight[key]
-            if key in self.expired:  # expired as the await finished: take the cancel back
-                self.expired.discard(key)
-                uncancel = getattr(task, "uncancel", None)
-                if uncancel is not None:
-                    uncancel()
+        if key in self.expired:
+            # It finished past its deadline anyway (it caught the cancellation, or finished as
+            # it came): the deadline still decides.
+            self.expired.discard(key)
+            uncancel = getattr(task, "uncancel", None)
+            if uncancel is not None:
+                uncancel()
+            raise DeadlineExceeded
+        return result
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         if loop is not self.loop:

@@ -151,3 +151,15 @@ def get_own_timeout(request):
 
 async def get_aown_timeout(request):
     raise TimeoutError("the upstream API timed out")
+
+
+async def get_stubborn(request):
+    """Swallows the cancellation its timeout sends, then answers late."""
+    import asyncio
+
+    try:
+        await asyncio.sleep(5)
+    except asyncio.CancelledError:
+        pass
+    await asyncio.sleep(0.1)
+    return ok(body="late")
