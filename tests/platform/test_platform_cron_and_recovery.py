@@ -51,6 +51,21 @@ key = support.key
 functions = support.functions
 
 
+def _workers_of(platform_pid: int) -> list[int]:
+    """Worker processes started by the platform with this pid (found by their command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"wixhttp.platform.worker" in args and str(platform_pid).encode() in args:
+            found.append(int(entry.name))
+    return found
+
+
 def _ticks(functions: Functions, function_id: str) -> list[Execution]:
     """The function's cron executions, by tick."""
     listed = functions.list_executions(
@@ -231,7 +246,12 @@ def test_a_kill_9_fails_the_running_execution_and_resumes_the_waiting_and_schedu
         **dict.fromkeys(queued, "waiting"),
         scheduled.id: "scheduled",
     }
+    assert first.process is not None
+    killed = first.process.pid
+    assert _workers_of(killed), "the running execution's worker should be up"
     first.stop(signal.SIGKILL)
+    # Its workers notice and exit: a killed platform leaves no processes behind.
+    wait_until(lambda: not _workers_of(killed), timeout=5, what="the orphaned workers to exit")
 
     second = start_platform(*FAST, "--execution-workers", "1", data_dir=first.data_dir)
     functions = second.functions(key)

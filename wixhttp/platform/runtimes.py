@@ -283,6 +283,8 @@ class WorkerPool:
             sock,
             "--timeout",
             f"{spec.timeout:g}",
+            "--parent-pid",
+            str(os.getpid()),
         ]
         output: int | None = asyncio.subprocess.DEVNULL
         log_file = None

@@ -1,6 +1,7 @@
 """One function deployment, served by the core app over a Unix socket.
 
-``python -m wixhttp.platform.worker --site CODE/http_functions.py --uds SOCK [--timeout S]``
+``python -m wixhttp.platform.worker --site CODE/http_functions.py --uds SOCK [--timeout S]
+[--parent-pid PID]``
 
 Started by :mod:`wixhttp.platform.runtimes`, one process per (function, deployment). It exits
 when its parent (the platform) goes away, so a killed platform leaves no workers behind.
@@ -18,10 +19,11 @@ __all__ = ["main"]
 
 
 def _exit_with_parent(parent: int) -> None:
-    while True:
+    # The parent is named on the command line: by the time this runs (after the interpreter
+    # has started), a platform killed meanwhile has already handed us to init.
+    while os.getppid() == parent:
         time.sleep(0.5)
-        if os.getppid() != parent:
-            os._exit(0)
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,9 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uds", required=True)
     parser.add_argument("--timeout", type=float, default=None)
     parser.add_argument("--max-body-size", type=int, default=None)
+    parser.add_argument("--parent-pid", type=int, default=None, help="exit when it is gone")
     args = parser.parse_args(argv)
 
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    parent = args.parent_pid or os.getppid()
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
     import uvicorn
 
