@@ -44,7 +44,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -107,7 +107,6 @@ INJECTED_HEADER_BYTES = frozenset(name.encode() for name in INJECTED_HEADERS)
 INTERRUPTED = "The platform stopped while this execution was running; it was not retried."
 SCHEDULE_PATH_VARIABLE = "WIXHTTP_SCHEDULE_PATH"
 DEFAULT_SCHEDULE_PATH = "/_functions/schedule"
-_UNFINISHED = ("waiting", "processing")
 
 
 @dataclass(frozen=True)
@@ -521,12 +520,12 @@ class Executions:
                 function_id=row["function_id"],
                 method=row["request_method"],
                 target=request_target(row["request_path"]),
-                headers=[
-                    (k.encode("latin-1"), v.encode("utf-8")) for k, v in row["pending_headers"]
-                ],
-                body=(row["pending_body"] or "").encode("utf-8"),
+                headers=[],
+                body=b"",
+                stored=True,
             )
             if row["status"] == "waiting":
+                self._load(job, row["pending_headers"], row["pending_body"] or "")
                 self._jobs[job.id] = job
                 self._queue.put_nowait(job)
                 queued += 1
@@ -602,10 +601,18 @@ class Executions:
             function_id=function_id,
             method=call.method,
             target=request_target(call.path),
-            headers=[(k.encode("latin-1"), v.encode("utf-8")) for k, v in sent],
-            body=call.body.encode("utf-8"),
+            headers=[],
+            body=b"",
         )
+        self._load(job, sent, call.body)
         return row, job
+
+    @staticmethod
+    def _load(job: Job, headers: Iterable[Sequence[str]], body: str) -> None:
+        """Give ``job`` its request as stored (text pairs and text), encoded for the wire."""
+        job.headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
+        job.body = body.encode("utf-8")
+        job.stored = False
 
     async def run_sync(self, routes: FunctionRoutes, call: Call) -> tuple[Row, Outcome]:
         """Run now; the caller waits at most ``sync_timeout`` (then 408, recorded as failed)."""
@@ -686,13 +693,13 @@ class Executions:
             pending=True,
         )
         await self._persist(row)
+        # Scheduled far ahead, a request's headers and body (up to 10 MiB) wait on disk, not
+        # in memory: the job reads them back when it comes due.
+        job.headers, job.body, job.stored = [], b"", True
         self._add_scheduled(job, due)
         return row
 
     def _add_scheduled(self, job: Job, due: float) -> None:
-        # Scheduled far ahead, a request's headers and body (up to 10 MiB) wait on disk, not
-        # in memory: the job is read back when it comes due.
-        job = Job(job.id, job.function_id, job.method, job.target, [], b"", stored=True)
         self._jobs[job.id] = job
         heapq.heappush(self._heap, (due, job.id))
         self._wake.set()
@@ -809,10 +816,7 @@ class Executions:
             pending = await self.store.pending_request(self.project_id, job.id)
             if pending is None:
                 return  # deleted meanwhile
-            headers, body = pending
-            job.headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
-            job.body = body.encode("utf-8")
-            job.stored = False
+            self._load(job, *pending)
         routes = await self.platform.function_routes(job.function_id)
         if routes is None:
             return  # the function was deleted, and its executions with it
