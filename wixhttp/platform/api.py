@@ -43,7 +43,6 @@ from wixhttp.platform.executions import (
     scheduled_time,
 )
 from wixhttp.platform.queries import parse_list_request
-from wixhttp.platform.runtimes import WorkerError
 from wixhttp.platform.service import Platform, PlatformConfig
 from wixhttp.platform.store import (
     DEPLOYMENT_ATTRIBUTES,
@@ -54,6 +53,7 @@ from wixhttp.platform.store import (
     new_id,
     now,
 )
+from wixhttp.platform.workers import WorkerError
 
 __all__ = ["CHUNK_SIZE", "create_platform_app"]
 

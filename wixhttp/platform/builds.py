@@ -25,7 +25,6 @@ import logging
 import os
 import posixpath
 import shutil
-import signal
 import sys
 import tarfile
 import time
@@ -35,13 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from wixhttp.platform.workers import kill_group, worker_env
+
 __all__ = [
     "ArchiveError",
     "BuildConfig",
     "Builder",
     "Paths",
     "extract_archive",
-    "worker_env",
 ]
 
 log = logging.getLogger("wixhttp.platform")
@@ -185,31 +185,6 @@ def directory_size(path: Path) -> int:
 
 # -- processes -----------------------------------------------------------------------------------
 
-_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
-
-
-def worker_env(code_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small environment for user code: no platform secrets, the deployment's ``.deps`` and
-    the platform's interpreter first on ``PATH``."""
-    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
-    bindir = os.path.dirname(sys.executable)
-    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", os.defpath)])
-    paths = [str(code_dir / ".deps")]
-    if os.environ.get("PYTHONPATH"):
-        paths.append(os.environ["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.update(extra or {})
-    return env
-
-
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    """Kill a process started with ``start_new_session`` and everything it started."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(process.wait(), 5)
-
 
 async def _run(
     args: list[str] | str,
@@ -255,10 +230,10 @@ async def _run(
     try:
         await asyncio.wait_for(asyncio.gather(pump(), process.wait()), timeout)
     except asyncio.TimeoutError:
-        await _kill(process)
+        await kill_group(process)
         return None
     except asyncio.CancelledError:
-        await _kill(process)
+        await kill_group(process)
         raise
     return process.returncode
 
