@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import json
 import logging
 import os
 import sys
-import tarfile
 import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
@@ -23,6 +21,7 @@ from typing import Any, TypeVar, cast
 import click
 import httpx
 
+from wixhttp.platform.archive import pack
 from wixhttp.platform.auth import DEFAULT_PROJECT, SCOPES, create_key, validate_scopes
 from wixhttp.platform.builds import BuildConfig
 from wixhttp.platform.executions import ExecutionConfig
@@ -278,26 +277,11 @@ ENDPOINT = click.option(
 KEY = click.option(
     "--key", envvar="WIXHTTP_KEY", required=True, help="API key (or set WIXHTTP_KEY)."
 )
-_SKIP = {"__pycache__", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".deps"}
 
 
 def _base(endpoint: str) -> str:
     endpoint = endpoint.rstrip("/")
     return endpoint[: -len("/v1")] if endpoint.endswith("/v1") else endpoint
-
-
-def pack_site(directory: Path) -> bytes:
-    """A ``.tar.gz`` of ``directory`` (no caches, VCS data or virtualenvs)."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for root, dirs, files in os.walk(directory):
-            dirs[:] = sorted(d for d in dirs if d not in _SKIP)
-            for name in sorted(files):
-                if name.endswith((".pyc", ".pyo")):
-                    continue
-                path = Path(root) / name
-                archive.add(path, arcname=str(path.relative_to(directory)), recursive=False)
-    return buffer.getvalue()
 
 
 def _fail(response: httpx.Response) -> click.ClickException:
@@ -376,7 +360,7 @@ def deploy_command(
             click.echo(f"created function {function_id} ({runtimes[0]['$id']}, execute: any)")
         elif found.status_code >= 400:
             raise _fail(found)
-        archive = pack_site(Path(site))
+        archive = pack(site, source_only=True)
         response = client.post(
             f"/functions/{function_id}/deployments",
             data={
