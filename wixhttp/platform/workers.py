@@ -27,6 +27,7 @@ from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_
 
 __all__ = [
     "HANG_GRACE",
+    "MAX_FORWARDED_BODY",
     "ProxyResponse",
     "Worker",
     "WorkerCrashed",
@@ -44,6 +45,12 @@ log = logging.getLogger("wixhttp.platform")
 #: Seconds past a function's timeout after which the platform gives up on a worker that has not
 #: answered (its event loop is blocked): the request fails and the worker is replaced.
 HANG_GRACE = 5.0
+
+#: The body size limit workers are given: the most the platform forwards. A direct call's body
+#: is capped at 10 MiB by the proxy, an execution's at 10,485,760 characters, up to 4 bytes each
+#: in UTF-8. The platform enforces those itself; the worker's limit must only not be lower, or a
+#: body the platform accepted would get the core app's 413 (its default is 512 KiB).
+MAX_FORWARDED_BODY = 4 * 10 * 1024 * 1024
 
 #: Errors reading or writing a worker's socket that mean it crashed or misbehaved.
 _BROKEN = (OSError, asyncio.IncompleteReadError, ValueError, IndexError)
@@ -164,12 +171,15 @@ class Worker:
 class WorkerPool:
     """Starts, reuses, replaces and stops workers."""
 
-    def __init__(self, *, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self, *, start_timeout: float = 30.0, max_body_size: int = MAX_FORWARDED_BODY
+    ) -> None:
         self._dir = tempfile.mkdtemp(prefix="wxp-")  # short: socket paths max out at 107 bytes
         self._workers: dict[tuple[str, str], Worker] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._counter = itertools.count(1)
         self._start_timeout = start_timeout
+        self._max_body_size = max_body_size
         self._watchdogs: dict[float, Watchdog] = {}  # one per time limit (functions share them)
 
     def _watchdog(self, limit: float) -> Watchdog:
@@ -224,6 +234,8 @@ class WorkerPool:
             sock,
             "--timeout",
             f"{spec.timeout:g}",
+            "--max-body-size",
+            str(self._max_body_size),
             "--parent-pid",
             str(os.getpid()),
         ]
