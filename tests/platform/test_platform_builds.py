@@ -16,7 +16,7 @@ from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
 from platform_support import unique_id, wait_for_build
 
-from wixhttp.platform.builds import ArchiveError, extract_archive
+from wixhttp.platform.archive import ArchiveError, extract_archive
 
 # Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
 api = support.api

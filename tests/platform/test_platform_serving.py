@@ -3,11 +3,15 @@ execute permissions, variables as environment, and isolation of crashes and hang
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import platform_support as support
 import pytest
+from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
@@ -193,3 +197,44 @@ def test_a_handler_that_blocks_its_worker_gets_504_and_the_worker_is_replaced(
     assert blocked.json()["type"] == "function_worker_timeout"
     after = web.get(f"/functions/{function_id}/_functions/ok")
     assert after.status_code == 200 and after.json()["pid"] != before
+
+
+_SIZE_SITE = """\
+import hashlib
+
+from wixhttp import ok
+
+
+def post_size(request):
+    data = request.body.buffer()
+    return ok(body={"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+"""
+
+
+def test_a_body_the_platform_accepts_reaches_the_handler_whole(
+    functions: Functions, bundle: Bundle, web: httpx.Client, tmp_path: Path
+) -> None:
+    # Far above the core app's 512 KiB default and below the platform's 10 MiB limits: the
+    # worker must not refuse (413) what the platform let through.
+    site = tmp_path / "size"
+    site.mkdir()
+    (site / "http_functions.py").write_text(_SIZE_SITE)
+    function_id = unique_id()
+    functions.create(function_id, "sizes", Runtime.PYTHON_3_11, execute=["any"])
+    _deploy(functions, function_id, bundle(site))
+
+    raw = bytes(range(256)) * 8192  # 2 MiB, every byte value
+    direct = web.post(f"/functions/{function_id}/_functions/size", content=raw)
+    assert direct.status_code == 200, direct.text
+    assert direct.json() == {"size": len(raw), "sha256": hashlib.sha256(raw).hexdigest()}
+
+    text = "wixhttp-\u00e9\u20ac\n" * 180_000  # 2.16 MB of UTF-8 in 1.98 M characters
+    encoded = text.encode("utf-8")
+    execution = functions.create_execution(
+        function_id, body=text, path="/_functions/size", method=ExecutionMethod.POST
+    )
+    assert execution.responsestatuscode == 200, execution.responsebody
+    assert json.loads(execution.responsebody) == {
+        "size": len(encoded),
+        "sha256": hashlib.sha256(encoded).hexdigest(),
+    }

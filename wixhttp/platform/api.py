@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import json
 import logging
 import math
 import os
 import re
 import shutil
-import tarfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -33,7 +31,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from wixhttp.platform import activation, models
+from wixhttp.platform import activation, archive, models
 from wixhttp.platform.auth import Caller, authenticate, require_scope
 from wixhttp.platform.capture import CAPTURE_HEADER
 from wixhttp.platform.errors import VERSION, AppwriteError, argument_invalid
@@ -43,7 +41,6 @@ from wixhttp.platform.executions import (
     scheduled_time,
 )
 from wixhttp.platform.queries import parse_list_request
-from wixhttp.platform.runtimes import WorkerError
 from wixhttp.platform.service import Platform, PlatformConfig
 from wixhttp.platform.store import (
     DEPLOYMENT_ATTRIBUTES,
@@ -54,6 +51,7 @@ from wixhttp.platform.store import (
     new_id,
     now,
 )
+from wixhttp.platform.workers import WorkerError
 
 __all__ = ["CHUNK_SIZE", "create_platform_app"]
 
@@ -1110,11 +1108,7 @@ def _assemble(parts: Any, chunks: int, source: Any) -> None:
 
 
 def _pack(directory: Any) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        for entry in sorted(os.listdir(directory)):
-            archive.add(os.path.join(directory, entry), arcname=entry)
-    return buffer.getvalue()
+    return archive.pack(directory)
 
 
 # -- the proxy to workers ------------------------------------------------------------------------

@@ -2,10 +2,8 @@
 
 Steps, each logged into ``buildLogs``:
 
-1. **Extract safely** (:func:`extract_archive`): only regular files, directories and links that
-   stay inside the deployment; no absolute paths, no ``..``, no devices or FIFOs; at most
-   ``max_files`` entries; the unpacked size is capped both by the sizes the headers declare and
-   by the bytes actually decompressed, so a gzip bomb fails fast instead of filling the disk.
+1. **Extract safely** (:func:`wixhttp.platform.archive.extract_archive`): nothing that could
+   land outside the deployment, bounded in entries and unpacked size.
 2. **Run ``commands``** (if any) with ``/bin/sh`` in the code directory, bounded in time, output
    into the logs. ``pip install`` installs into the deployment's own ``.deps`` directory
    (``PIP_TARGET``), which is on the worker's ``PYTHONPATH``.
@@ -19,40 +17,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gzip
 import json
 import logging
-import os
-import posixpath
 import shutil
-import signal
 import sys
-import tarfile
 import time
-import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-__all__ = [
-    "ArchiveError",
-    "BuildConfig",
-    "Builder",
-    "Paths",
-    "extract_archive",
-    "worker_env",
-]
+from wixhttp.platform.archive import ArchiveError, directory_size, extract_archive
+from wixhttp.platform.workers import kill_group, worker_env
+
+__all__ = ["BuildConfig", "BuildFailed", "BuildLog", "Builder", "Paths"]
 
 log = logging.getLogger("wixhttp.platform")
 
 UNFINISHED = ("waiting", "processing", "building")
 LOG_LIMIT = 1_000_000
 LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
-
-
-class ArchiveError(Exception):
-    """The archive is unsafe or unreadable; the message says which entry and why."""
 
 
 @dataclass(frozen=True)
@@ -86,129 +70,7 @@ class BuildConfig:
     concurrency: int = 2
 
 
-# -- extraction ----------------------------------------------------------------------------------
-
-
-class _Readable(Protocol):
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
-class _CappedReader:
-    """A read-only stream that raises :class:`ArchiveError` past ``limit`` bytes."""
-
-    def __init__(self, raw: _Readable, limit: int) -> None:
-        self._raw = raw
-        self._limit = limit
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self.count += len(data)
-        if self.count > self._limit:
-            raise ArchiveError(
-                f"the archive unpacks to more than {self._limit} bytes (the limit); "
-                "remove large files or raise --max-unpacked-size"
-            )
-        return data
-
-
-def _check_member(member: tarfile.TarInfo) -> str:
-    """The member's normalised relative path, or :class:`ArchiveError`."""
-    name = member.name
-    if name.startswith("/") or (len(name) > 1 and name[1] == ":") or name.startswith("\\"):
-        raise ArchiveError(f"{name!r}: absolute paths are not allowed in the archive")
-    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
-    if ".." in parts:
-        raise ArchiveError(f"{name!r}: '..' path components are not allowed in the archive")
-    relative = "/".join(parts)
-    if member.issym() or member.islnk():
-        target = member.linkname
-        if target.startswith("/"):
-            raise ArchiveError(f"{name!r}: links to absolute paths are not allowed ({target!r})")
-        base = posixpath.dirname(relative) if member.issym() else ""
-        resolved = posixpath.normpath(posixpath.join(base, target))
-        if resolved == ".." or resolved.startswith("../"):
-            raise ArchiveError(f"{name!r}: link points outside the deployment ({target!r})")
-    elif not (member.isfile() or member.isdir()):
-        raise ArchiveError(
-            f"{name!r}: only files, directories and links are allowed (found a device, FIFO "
-            "or other special file)"
-        )
-    return relative
-
-
-def extract_archive(source: Path, target: Path, *, max_size: int, max_files: int) -> int:
-    """Extract ``source`` (a ``.tar.gz``) into the empty directory ``target``; returns the
-    number of bytes written. Raises :class:`ArchiveError` for anything unsafe or corrupt."""
-    target.mkdir(parents=True, exist_ok=True)
-    total = 0
-    count = 0
-    # Header blocks and padding add a little to what the tar stream holds beyond file data.
-    try:
-        with gzip.open(source, "rb") as raw:
-            capped = _CappedReader(raw, max_size + max_files * 1024 + 1024 * 1024)
-            with tarfile.open(fileobj=capped, mode="r|") as archive:  # type: ignore[call-overload]
-                for member in archive:
-                    count += 1
-                    if count > max_files:
-                        raise ArchiveError(f"the archive holds more than {max_files} entries")
-                    relative = _check_member(member)
-                    if not relative:
-                        continue
-                    total += max(member.size, 0)
-                    if total > max_size:
-                        raise ArchiveError(
-                            f"the archive unpacks to more than {max_size} bytes (the limit); "
-                            "remove large files or raise --max-unpacked-size"
-                        )
-                    member.name = relative
-                    if member.islnk():
-                        member.linkname = posixpath.normpath(member.linkname)
-                    archive.extract(member, target, filter="data")
-    except ArchiveError:
-        raise
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise ArchiveError(f"not a valid .tar.gz archive: {exc}") from None
-    if count == 0:
-        raise ArchiveError("the archive is empty")
-    return total
-
-
-def directory_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(OSError):
-                total += os.lstat(os.path.join(root, name)).st_size
-    return total
-
-
 # -- processes -----------------------------------------------------------------------------------
-
-_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
-
-
-def worker_env(code_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small environment for user code: no platform secrets, the deployment's ``.deps`` and
-    the platform's interpreter first on ``PATH``."""
-    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
-    bindir = os.path.dirname(sys.executable)
-    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", os.defpath)])
-    paths = [str(code_dir / ".deps")]
-    if os.environ.get("PYTHONPATH"):
-        paths.append(os.environ["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.update(extra or {})
-    return env
-
-
-async def _kill(process: asyncio.subprocess.Process) -> None:
-    """Kill a process started with ``start_new_session`` and everything it started."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(process.wait(), 5)
 
 
 async def _run(
@@ -255,10 +117,10 @@ async def _run(
     try:
         await asyncio.wait_for(asyncio.gather(pump(), process.wait()), timeout)
     except asyncio.TimeoutError:
-        await _kill(process)
+        await kill_group(process)
         return None
     except asyncio.CancelledError:
-        await _kill(process)
+        await kill_group(process)
         raise
     return process.returncode
 
@@ -406,8 +268,18 @@ class Builder:
             await self._finished(final)
 
     async def _steps(self, deployment: Row, code: Path, logs: BuildLog) -> list[dict[str, Any]]:
-        dep_id: str = deployment["id"]
-        source = self.paths.source(deployment["function_id"], dep_id)
+        """Extract, run the commands, byte-compile, load: the routes, or :class:`BuildFailed`."""
+        entry = await self._extract(deployment, code, logs)
+        env = worker_env(code, {"PIP_TARGET": str(code / ".deps")})
+        commands = deployment["commands"].strip()
+        if commands:
+            await self._run_commands(commands, code, env, logs)
+        await self._compile(code, env, logs)
+        return await self._load(deployment["entrypoint"], entry, code, env, logs)
+
+    async def _extract(self, deployment: Row, code: Path, logs: BuildLog) -> Path:
+        """Unpack the source into ``code``; the entrypoint's path."""
+        source = self.paths.source(deployment["function_id"], deployment["id"])
         if code.exists():
             await asyncio.to_thread(shutil.rmtree, code, True)
         logs.step(f"Extracting {source.name} ({deployment['source_size']} bytes)")
@@ -423,28 +295,32 @@ class Builder:
             await asyncio.to_thread(shutil.rmtree, code, True)
             raise BuildFailed(f"unsafe or invalid archive: {exc}") from None
         logs.step(f"Extracted {unpacked} bytes")
-        entrypoint = deployment["entrypoint"]
+        entrypoint: str = deployment["entrypoint"]
         entry = (code / entrypoint).resolve()
         if not entry.is_relative_to(code.resolve()) or not entry.is_file():
             raise BuildFailed(
                 f"entrypoint {entrypoint!r} is not a file in the archive; set --entrypoint "
                 "or put it at the archive's root"
             )
-        env = worker_env(code, {"PIP_TARGET": str(code / ".deps")})
-        commands = deployment["commands"].strip()
-        if commands:
-            logs.step(f"Running commands: {commands}")
-            rc = await _run(
-                commands,
-                cwd=code,
-                env=env,
-                timeout=self.config.commands_timeout,
-                output=logs.add,
-            )
-            if rc is None:
-                raise BuildFailed(f"commands timed out after {self.config.commands_timeout:g} s")
-            if rc != 0:
-                raise BuildFailed(f"commands exited with status {rc}")
+        return entry
+
+    async def _run_commands(
+        self, commands: str, code: Path, env: Mapping[str, str], logs: BuildLog
+    ) -> None:
+        logs.step(f"Running commands: {commands}")
+        rc = await _run(
+            commands,
+            cwd=code,
+            env=env,
+            timeout=self.config.commands_timeout,
+            output=logs.add,
+        )
+        if rc is None:
+            raise BuildFailed(f"commands timed out after {self.config.commands_timeout:g} s")
+        if rc != 0:
+            raise BuildFailed(f"commands exited with status {rc}")
+
+    async def _compile(self, code: Path, env: Mapping[str, str], logs: BuildLog) -> None:
         logs.step("Byte-compiling")
         compile_env = {**env}
         compile_env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -457,6 +333,11 @@ class Builder:
         )
         if rc != 0:
             raise BuildFailed("byte-compiling failed (see the errors above)")
+
+    async def _load(
+        self, entrypoint: str, entry: Path, code: Path, env: Mapping[str, str], logs: BuildLog
+    ) -> list[dict[str, Any]]:
+        """Load the entrypoint in a separate process (``inspect`` below); its routes."""
         logs.step(f"Loading {entrypoint} in a separate process")
         lines: list[str] = []
         rc = await _run(

@@ -63,8 +63,8 @@ from wixhttp.platform.capture import (
     tail,
 )
 from wixhttp.platform.errors import AppwriteError
-from wixhttp.platform.runtimes import ProxyResponse, WorkerError, WorkerSpec
 from wixhttp.platform.store import ExecutionOp, Store, new_id, now
+from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerSpec
 
 if TYPE_CHECKING:
     from wixhttp.platform.service import FunctionRoutes, Platform

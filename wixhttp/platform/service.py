@@ -16,10 +16,10 @@ from typing import Any
 
 from wixhttp.platform import models
 from wixhttp.platform.auth import DEFAULT_PROJECT, KeyCache
-from wixhttp.platform.builds import UNFINISHED, BuildConfig, Builder, Paths, worker_env
+from wixhttp.platform.builds import UNFINISHED, BuildConfig, Builder, Paths
 from wixhttp.platform.executions import ExecutionConfig, Executions
-from wixhttp.platform.runtimes import WorkerPool, WorkerSpec
 from wixhttp.platform.store import Store, now
+from wixhttp.platform.workers import WorkerPool, WorkerSpec, worker_env
 
 __all__ = ["FunctionRoutes", "Platform", "PlatformConfig"]
 

@@ -3,7 +3,7 @@
 ``python -m wixhttp.platform.worker --site CODE/http_functions.py --uds SOCK [--timeout S]
 [--parent-pid PID]``
 
-Started by :mod:`wixhttp.platform.runtimes`, one process per (function, deployment). It exits
+Started by :mod:`wixhttp.platform.workers`, one process per (function, deployment). It exits
 when its parent (the platform) goes away, so a killed platform leaves no workers behind.
 """
 

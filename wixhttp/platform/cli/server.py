@@ -1,0 +1,171 @@
+"""``wixhttp platform``: run the functions platform."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from wixhttp.platform.builds import BuildConfig
+from wixhttp.platform.cli.common import DATA, PROJECT, run, with_store
+from wixhttp.platform.executions import ExecutionConfig
+
+if TYPE_CHECKING:
+    from wixhttp.platform.service import PlatformConfig
+
+__all__ = ["platform_command"]
+
+
+@click.command("platform")
+@DATA
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
+@PROJECT
+@click.option(
+    "--activation-limit",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Activations (publishes) allowed per function per --activation-window.",
+)
+@click.option(
+    "--activation-window",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds.",
+)
+@click.option(
+    "--max-unpacked-size",
+    default=100 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes a deployment archive may unpack to.",
+)
+@click.option(
+    "--max-source-size",
+    default=30_000_000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Bytes a deployment archive may have (Appwrite's _APP_COMPUTE_SIZE_LIMIT).",
+)
+@click.option(
+    "--commands-timeout",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a deployment's build commands may run.",
+)
+@click.option(
+    "--sync-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds a synchronous execution may run before the caller gets 408.",
+)
+@click.option(
+    "--min-schedule-lead",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds ahead scheduledAt must be at least (below 60, any precision is accepted).",
+)
+@click.option(
+    "--execution-rate-limit",
+    default=60,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Executions a client IP without an API key may create per minute (0: no limit).",
+)
+@click.option(
+    "--execution-retention",
+    default=1_209_600.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds finished executions are kept (Appwrite's 14 days; 0: forever).",
+)
+@click.option(
+    "--execution-workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Asynchronous executions run at the same time.",
+)
+def platform_command(
+    data_dir: str,
+    host: str,
+    port: int,
+    project: str,
+    activation_limit: int,
+    activation_window: float,
+    max_unpacked_size: int,
+    max_source_size: int,
+    commands_timeout: float,
+    sync_timeout: float,
+    min_schedule_lead: float,
+    execution_rate_limit: int,
+    execution_retention: float,
+    execution_workers: int,
+) -> None:
+    """Run the functions platform (Appwrite Functions API at /v1)."""
+    from wixhttp.platform.service import PlatformConfig
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    config = PlatformConfig(
+        data_dir=Path(data_dir).resolve(),
+        project_id=project,
+        host=host,
+        port=port,
+        activation_limit=activation_limit,
+        activation_window=activation_window,
+        max_source_size=max_source_size,
+        build=BuildConfig(max_unpacked_size=max_unpacked_size, commands_timeout=commands_timeout),
+        executions=ExecutionConfig(
+            workers=execution_workers,
+            sync_timeout=sync_timeout,
+            min_schedule_lead=min_schedule_lead,
+            rate_limit=execution_rate_limit,
+            retention=execution_retention,
+        ),
+    )
+    _announce(config)
+    _serve(config)
+
+
+def _announce(config: PlatformConfig) -> None:
+    """Where the data and the API are, and how to make a first key if there is none."""
+    data = config.data_dir
+    keys: list[Any] = run(with_store(str(data), lambda store: store.list_keys()))
+    click.echo(f"wixhttp platform: data in {data}, project {config.project_id!r}", err=True)
+    click.echo(f"  API endpoint: {config.endpoint}", err=True)
+    if not any(not k["revoked_at"] for k in keys):
+        click.echo(
+            f"  no API key yet; create one with:\n    wixhttp keys create --data {data} "
+            "--scopes functions.read,functions.write,executions.read,executions.write",
+            err=True,
+        )
+
+
+def _serve(config: PlatformConfig) -> None:
+    import uvicorn
+
+    from wixhttp.platform.api import create_platform_app
+
+    app = create_platform_app(config)
+    # Callers' X-Forwarded-* are believed only from the proxies in WIXHTTP_TRUSTED_PROXIES
+    # (uvicorn would otherwise trust 127.0.0.1); the workers see the address decided here.
+    trusted = os.environ.get("WIXHTTP_TRUSTED_PROXIES", "").strip()
+    uvicorn.run(
+        app,
+        host=config.host,
+        port=config.port,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,189 @@
+"""The platform's HTTP/1.1 client to one worker's Unix socket, with pooled keep-alive connections.
+
+Hand-written because the peer is known (the core app under uvicorn) and the path is hot: one
+request head built in one join, the body written with it when small, the response read with no
+per-header objects. A pooled connection the worker closed meanwhile is retried once on a new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["HOP_BY_HOP", "ProxyResponse", "WorkerClient", "request_head"]
+
+#: Headers that describe one connection, not the message: never passed through.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+    }
+)
+_NOT_FORWARDED = HOP_BY_HOP | {b"content-length", b"expect"}
+_NO_BODY_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
+_MAX_IDLE = 64
+_SMALL_BODY = 65536  # written in the same call as the head
+
+
+@dataclass
+class ProxyResponse:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+
+
+def request_head(
+    method: str, target: bytes, headers: Iterable[tuple[bytes, bytes]], body: bytes
+) -> bytes:
+    """The request line and headers: hop-by-hop headers dropped, the caller's ``Host`` kept
+    (the handler sees the URL the caller used), ``Content-Length`` set from ``body``."""
+    lines = [f"{method} ".encode("latin-1") + target + b" HTTP/1.1"]
+    host = b"worker"
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"host":
+            host = value
+        elif lower not in _NOT_FORWARDED:
+            lines.append(name + b": " + value)
+    lines.append(b"host: " + host)
+    if body or method not in _NO_BODY_METHODS:
+        lines.append(b"content-length: " + str(len(body)).encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+class _Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.writer.close()
+
+
+class _StaleConnection(Exception):
+    """A pooled keep-alive connection was closed before it answered: retry on a new one."""
+
+
+class WorkerClient:
+    """Requests to the worker listening on ``sock``, over a pool of keep-alive connections."""
+
+    def __init__(self, sock: str) -> None:
+        self.sock = sock
+        self._idle: list[_Connection] = []
+
+    async def request(self, method: str, head: bytes, body: bytes) -> ProxyResponse:
+        """Send one request (``head`` from :func:`request_head`); a connection that fails or
+        is cancelled mid-exchange is closed, never pooled."""
+        for attempt in (1, 2):
+            conn, reused = await self._connection()
+            try:
+                status, headers, content, keep_alive = await _exchange(conn, head, body, method)
+            except _StaleConnection:
+                conn.close()
+                if reused and attempt == 1:
+                    continue
+                raise ConnectionResetError("the worker closed the connection") from None
+            except BaseException:
+                conn.close()
+                raise
+            if keep_alive:
+                self._release(conn)
+            else:
+                conn.close()
+            kept = [(k, v) for k, v in headers if k not in HOP_BY_HOP]
+            return ProxyResponse(status, kept, content)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        for conn in self._idle:
+            conn.close()
+        self._idle.clear()
+
+    async def _connection(self) -> tuple[_Connection, bool]:
+        """A connection to the worker, and whether it was reused from the pool."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.reader.at_eof() and not conn.writer.is_closing():
+                return conn, True
+            conn.close()
+        reader, writer = await asyncio.open_unix_connection(self.sock, limit=1024 * 1024)
+        return _Connection(reader, writer), False
+
+    def _release(self, conn: _Connection) -> None:
+        if len(self._idle) < _MAX_IDLE:
+            self._idle.append(conn)
+        else:
+            conn.close()
+
+
+async def _exchange(
+    conn: _Connection, head: bytes, body: bytes, method: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
+    """Send one HTTP/1.1 request and read the response: status, headers, body, keep-alive."""
+    conn.writer.write(head + body if len(body) < _SMALL_BODY else head)
+    if len(body) >= _SMALL_BODY:
+        conn.writer.write(body)
+    await conn.writer.drain()
+    status, lines = await _read_head(conn.reader)
+    headers: list[tuple[bytes, bytes]] = []
+    length = -1
+    chunked = False
+    keep_alive = lines[0].startswith(b"HTTP/1.1")
+    for line in lines[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        value = value.strip()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = b"chunked" in value.lower()
+        elif name == b"connection":
+            keep_alive = b"close" not in value.lower() and (
+                keep_alive or b"keep-alive" in value.lower()
+            )
+        headers.append((name, value))
+    if method == "HEAD" or status in (204, 304):
+        return status, headers, b"", keep_alive
+    if chunked:
+        return status, headers, await _read_chunked(conn.reader), keep_alive
+    if length >= 0:
+        return status, headers, await conn.reader.readexactly(length), keep_alive
+    return status, headers, await conn.reader.read(), False
+
+
+async def _read_head(reader: asyncio.StreamReader) -> tuple[int, list[bytes]]:
+    """The final response's status and head lines, past any interim (1xx) responses."""
+    while True:
+        try:
+            raw = await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError as exc:
+            if not exc.partial:
+                raise _StaleConnection from None
+            raise
+        lines = raw[:-4].split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        if 100 <= status < 200 and status != 101:
+            continue  # an interim response (e.g. 100 Continue): the real one follows
+        return status, lines
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    pieces: list[bytes] = []
+    while True:
+        size_line = await reader.readuntil(b"\r\n")
+        size = int(size_line.split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")  # no trailers from uvicorn
+            return b"".join(pieces)
+        pieces.append(await reader.readexactly(size))
+        await reader.readexactly(2)

@@ -1,0 +1,368 @@
+"""Worker processes, one per (function, deployment), and the policy for talking to them.
+
+A worker is ``python -m wixhttp.platform.worker`` serving one deployment's code with the core
+app over a Unix socket. It is started on first use and kept warm. User code never runs in the
+platform process: a handler that calls ``os._exit`` or loops forever takes down only its own
+worker, which is replaced on the next request. The HTTP client itself is
+:mod:`wixhttp.platform.worker_client`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wixhttp.deadlines import DeadlineExceeded, Watchdog
+from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_head
+
+__all__ = [
+    "HANG_GRACE",
+    "MAX_FORWARDED_BODY",
+    "ProxyResponse",
+    "Worker",
+    "WorkerCrashed",
+    "WorkerError",
+    "WorkerPool",
+    "WorkerSpec",
+    "WorkerStartFailed",
+    "WorkerTimeout",
+    "kill_group",
+    "worker_env",
+]
+
+log = logging.getLogger("wixhttp.platform")
+
+#: Seconds past a function's timeout after which the platform gives up on a worker that has not
+#: answered (its event loop is blocked): the request fails and the worker is replaced.
+HANG_GRACE = 5.0
+
+#: The body size limit workers are given: the most the platform forwards. A direct call's body
+#: is capped at 10 MiB by the proxy, an execution's at 10,485,760 characters, up to 4 bytes each
+#: in UTF-8. The platform enforces those itself; the worker's limit must only not be lower, or a
+#: body the platform accepted would get the core app's 413 (its default is 512 KiB).
+MAX_FORWARDED_BODY = 4 * 10 * 1024 * 1024
+
+#: Errors reading or writing a worker's socket that mean it crashed or misbehaved.
+_BROKEN = (OSError, asyncio.IncompleteReadError, ValueError, IndexError)
+
+
+class WorkerError(Exception):
+    """A worker could not answer; ``status`` is what the platform replies with."""
+
+    status = 502
+
+
+class WorkerStartFailed(WorkerError):
+    status = 503
+
+
+class WorkerCrashed(WorkerError):
+    status = 502
+
+
+class WorkerTimeout(WorkerError):
+    status = 504
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker serves and how."""
+
+    function_id: str
+    deployment_id: str
+    entry: Path  # the deployment's entrypoint file
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: float = 15.0  # the handler timeout; the proxy allows a little more
+    log_path: Path | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.function_id, self.deployment_id)
+
+
+# -- processes -----------------------------------------------------------------------------------
+
+_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
+
+
+def worker_env(code_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A small environment for user code: no platform secrets, the deployment's ``.deps`` and
+    the platform's interpreter first on ``PATH``."""
+    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
+    bindir = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", os.defpath)])
+    paths = [str(code_dir / ".deps")]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, sig)
+
+
+async def kill_group(
+    process: asyncio.subprocess.Process, *, grace: float = 0.0, wait: float = 5.0
+) -> None:
+    """Stop a process started with ``start_new_session`` and everything it started: SIGTERM
+    and ``grace`` seconds to exit first if ``grace``, then SIGKILL and up to ``wait`` seconds."""
+    if grace > 0:
+        _signal_group(process, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), grace)
+            return
+        except asyncio.TimeoutError:
+            pass
+    _signal_group(process, signal.SIGKILL)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(process.wait(), wait)
+
+
+def _tail(path: Path | None, limit: int = 4000) -> str:
+    if path is None:
+        return ""
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            size = file.tell()
+            file.seek(max(0, size - limit))
+            return file.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+class Worker:
+    """One worker process and the client to its socket."""
+
+    def __init__(self, spec: WorkerSpec, sock: str, process: asyncio.subprocess.Process) -> None:
+        self.spec = spec
+        self.sock = sock
+        self.process = process
+        self.client = WorkerClient(sock)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    async def stop(self, *, hung: bool = False) -> None:
+        """Stop the worker: SIGTERM, then SIGKILL after 3 s; at once with SIGKILL if ``hung``
+        (a blocked event loop would not act on SIGTERM before the handler returns)."""
+        self.client.close()
+        if self.process.returncode is None:
+            await kill_group(self.process, grace=0.0 if hung else 3.0, wait=3.0)
+        with contextlib.suppress(OSError):
+            os.unlink(self.sock)
+
+
+class WorkerPool:
+    """Starts, reuses, replaces and stops workers."""
+
+    def __init__(
+        self, *, start_timeout: float = 30.0, max_body_size: int = MAX_FORWARDED_BODY
+    ) -> None:
+        self._dir = tempfile.mkdtemp(prefix="wxp-")  # short: socket paths max out at 107 bytes
+        self._workers: dict[tuple[str, str], Worker] = {}
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._counter = itertools.count(1)
+        self._start_timeout = start_timeout
+        self._max_body_size = max_body_size
+        self._watchdogs: dict[float, Watchdog] = {}  # one per time limit (functions share them)
+
+    def _watchdog(self, limit: float) -> Watchdog:
+        watchdog = self._watchdogs.get(limit)
+        if watchdog is None:
+            watchdog = self._watchdogs[limit] = Watchdog(limit)
+        return watchdog
+
+    def __len__(self) -> int:
+        return len(self._workers)
+
+    def running(self) -> list[tuple[str, str]]:
+        return [key for key, worker in self._workers.items() if worker.alive]
+
+    async def get(self, spec: WorkerSpec) -> Worker:
+        worker = self._workers.get(spec.key)
+        if worker is not None and worker.alive:
+            return worker
+        lock = self._locks.setdefault(spec.key, asyncio.Lock())
+        async with lock:
+            worker = self._workers.get(spec.key)
+            if worker is not None and worker.alive:
+                return worker
+            if worker is not None:
+                await self._discard(worker)
+            worker = await self._start(spec)
+            self._workers[spec.key] = worker
+            return worker
+
+    async def _start(self, spec: WorkerSpec) -> Worker:
+        sock = os.path.join(self._dir, f"w{next(self._counter)}.sock")
+        with contextlib.suppress(OSError):
+            os.unlink(sock)
+        worker = Worker(spec, sock, await self._spawn(spec, sock))
+        await self._wait_ready(worker)
+        log.info(
+            "worker for %s/%s started (pid %s)",
+            spec.function_id,
+            spec.deployment_id,
+            worker.process.pid,
+        )
+        return worker
+
+    async def _spawn(self, spec: WorkerSpec, sock: str) -> asyncio.subprocess.Process:
+        args = [
+            sys.executable,
+            "-m",
+            "wixhttp.platform.worker",
+            "--site",
+            str(spec.entry),
+            "--uds",
+            sock,
+            "--timeout",
+            f"{spec.timeout:g}",
+            "--max-body-size",
+            str(self._max_body_size),
+            "--parent-pid",
+            str(os.getpid()),
+        ]
+        output: int | None = asyncio.subprocess.DEVNULL
+        log_file = None
+        if spec.log_path is not None:
+            spec.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = open(spec.log_path, "ab")  # noqa: SIM115 - handed to the child
+            output = log_file.fileno()
+        try:
+            return await asyncio.create_subprocess_exec(
+                *args,
+                cwd=str(spec.entry.parent),
+                env=dict(spec.env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        finally:
+            if log_file is not None:
+                log_file.close()
+
+    async def _wait_ready(self, worker: Worker) -> None:
+        """Wait until the worker accepts connections; stop it and raise if it exits or takes
+        longer than the start timeout."""
+        process, sock = worker.process, worker.sock
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._start_timeout
+        while True:
+            if process.returncode is not None:
+                await worker.stop()
+                detail = _tail(worker.spec.log_path)
+                raise WorkerStartFailed(
+                    f"the function's worker exited while starting (exit code "
+                    f"{process.returncode})" + (f": {detail}" if detail else "")
+                )
+            if os.path.exists(sock):
+                try:
+                    _reader, writer = await asyncio.open_unix_connection(sock)
+                except OSError:
+                    pass
+                else:
+                    writer.close()
+                    with contextlib.suppress(OSError):
+                        await writer.wait_closed()
+                    return
+            if loop.time() > deadline:
+                await worker.stop()
+                raise WorkerStartFailed(
+                    f"the function's worker did not start within {self._start_timeout:g} s"
+                )
+            await asyncio.sleep(0.01)
+
+    async def _discard(self, worker: Worker, *, hung: bool = False) -> None:
+        if self._workers.get(worker.spec.key) is worker:
+            del self._workers[worker.spec.key]
+        await worker.stop(hung=hung)
+
+    async def forward(
+        self,
+        spec: WorkerSpec,
+        method: str,
+        target: bytes,
+        headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+    ) -> ProxyResponse:
+        """Send one request to the worker for ``spec`` (starting it if needed). A worker that
+        does not answer in time is killed (:class:`WorkerTimeout`), one that breaks the
+        connection is replaced (:class:`WorkerCrashed`)."""
+        worker = await self.get(spec)
+        head = request_head(method, target, headers, body)
+        # The handler timeout is enforced by the worker itself (it answers 504); this is the
+        # backstop for code that blocks the worker's event loop.
+        limit = spec.timeout + HANG_GRACE
+        try:
+            result: ProxyResponse = await self._watchdog(limit).run(
+                worker.client.request(method, head, body)
+            )
+        except DeadlineExceeded:
+            raise await self._timed_out(worker, limit) from None
+        except _BROKEN as exc:
+            raise await self._crashed(worker, exc) from None
+        return result
+
+    async def _timed_out(self, worker: Worker, limit: float) -> WorkerTimeout:
+        spec = worker.spec
+        log.warning(
+            "worker for %s/%s did not answer within %g s; restarting it",
+            spec.function_id,
+            spec.deployment_id,
+            limit,
+        )
+        await self._discard(worker, hung=True)
+        return WorkerTimeout(
+            f"the function did not answer within {limit:g} s; its worker was restarted"
+        )
+
+    async def _crashed(self, worker: Worker, exc: BaseException) -> WorkerCrashed:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(worker.process.wait(), 1.0)
+        code = worker.process.returncode
+        await self._discard(worker)
+        if code is None:
+            return WorkerCrashed(
+                f"the function's worker failed: {type(exc).__name__}; it was restarted"
+            )
+        log.warning(
+            "worker for %s/%s crashed (exit code %s)",
+            worker.spec.function_id,
+            worker.spec.deployment_id,
+            code,
+        )
+        return WorkerCrashed(
+            f"the function's worker crashed (exit code {code}) while handling the "
+            "request; it is restarted on the next request"
+        )
+
+    async def retire(self, function_id: str, keep: Iterable[str] = ()) -> None:
+        """Stop ``function_id``'s workers except those serving a deployment in ``keep``."""
+        keep_ids = set(keep)
+        for key, worker in list(self._workers.items()):
+            if key[0] == function_id and key[1] not in keep_ids:
+                await self._discard(worker)
+
+    async def close(self) -> None:
+        workers = list(self._workers.values())
+        self._workers.clear()
+        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        shutil.rmtree(self._dir, ignore_errors=True)
