@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 __all__ = [
     "WixHttpFunctionResponse",
@@ -129,9 +129,13 @@ class WixHttpFunctionResponse:
         return data, raw
 
 
+def valid_status(status: object) -> TypeGuard[int]:
+    """An int from 200 to 599: 1xx are interim responses, and a handler's answer is final."""
+    return isinstance(status, int) and not isinstance(status, bool) and 200 <= status <= 599
+
+
 def _check_status(status: object) -> None:
-    # 1xx are interim responses: a handler's answer is final, so they cannot be one.
-    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+    if not valid_status(status):
         raise ValueError(f"response status must be an int from 200 to 599, got {status!r}")
 
 
