@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Iterable
 from types import ModuleType
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
@@ -22,7 +22,7 @@ from wixhttp.errors import HandlerError, error_response
 from wixhttp.invoke import Invoker, coerce
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
-from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest
+from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
 from wixhttp.routing import Handler, RouteTable
 from wixhttp.settings import Settings
 
@@ -89,12 +89,7 @@ class WixHttpApp:
             return
         started = time.perf_counter()
         method: str = scope["method"]
-        # Split the raw (still percent-encoded) path, so "%2F" stays inside its segment.
-        raw_path: bytes | None = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = app_path(scope)  # still percent-encoded: "%2F" stays inside its segment
 
         # "/_functions/<name>/<rest>" -> prefix, name, rest
         parts = path.split("/", 3)
