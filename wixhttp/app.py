@@ -8,26 +8,21 @@ reloader swaps it atomically: a request in flight keeps the table it started wit
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-import inspect
 import logging
 import os
 import time
-from collections.abc import Awaitable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable
 from types import ModuleType
-from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
-from wixhttp.deadlines import DeadlineExceeded, Watchdog
+from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errors import HandlerError, error_response
+from wixhttp.invoke import Invoker, coerce
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
-from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest
-from wixhttp.responses import WixHttpFunctionResponse
+from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
 from wixhttp.routing import Handler, RouteTable
 from wixhttp.settings import Settings
 
@@ -36,49 +31,23 @@ __all__ = ["WixHttpApp", "create_app"]
 access_log = logging.getLogger("wixhttp.access")
 error_log = logging.getLogger("wixhttp.error")
 
-PREFIXES = frozenset({"_functions", "_functions-dev"})
+URL_PREFIXES = frozenset({"_functions", "_functions-dev"})
 _NO_BODY = b""
+_Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _Refused(Exception):
+    """A request refused before its handler runs."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
 
 
 class _Disconnected(Exception):
-    pass
-
-
-def _coerce(result: Any, handler: Handler) -> WixHttpFunctionResponse:
-    """Turn a handler's return value into a response.
-
-    A response object is used as is. Ported Velo code often returns a plain object with a
-    numeric ``status`` (and ``body``/``headers``): a dict with those keys, or any object with
-    those attributes, is accepted. Anything else is a handler error (500) whose message says
-    what to return instead.
-    """
-    if isinstance(result, WixHttpFunctionResponse):
-        return result
-    hint = "return ok(...), not_found(...) or another response helper"
-    if result is None:
-        raise HandlerError(
-            f"{handler.location}: handler {handler.export_name} returned None; {hint}"
-        )
-    if isinstance(result, dict):
-        status, body, headers = result.get("status"), result.get("body"), result.get("headers")
-    else:
-        status = getattr(result, "status", None)
-        body, headers = getattr(result, "body", None), getattr(result, "headers", None)
-    if isinstance(status, int) and not isinstance(status, bool) and 200 <= status <= 599:
-        return WixHttpFunctionResponse(status, body, headers if isinstance(headers, dict) else None)
-    raise HandlerError(
-        f"{handler.location}: handler {handler.export_name} returned "
-        f"{type(result).__name__} {_short(result)}; {hint}"
-    )
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
+    """The caller left before its body was read."""
 
 
 class WixHttpApp:
@@ -104,8 +73,8 @@ class WixHttpApp:
         self._timeout = settings.timeout
         self._debug = settings.debug
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
-        self._executor: ThreadPoolExecutor | None = None
-        self._watchdog = Watchdog(self._timeout)
+        self._invoker = Invoker(self._timeout)
+        self._invoke = self._invoker.run
 
     def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
         """Serve ``site`` from the next request on (or show ``load_error``)."""
@@ -120,16 +89,11 @@ class WixHttpApp:
             return
         started = time.perf_counter()
         method: str = scope["method"]
-        # Split the raw (still percent-encoded) path, so "%2F" stays inside its segment.
-        raw_path: bytes | None = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if raw_path else quote(scope["path"])
-        root: str = scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
+        path = app_path(scope)  # still percent-encoded: "%2F" stays inside its segment
 
         # "/_functions/<name>/<rest>" -> prefix, name, rest
         parts = path.split("/", 3)
-        if len(parts) < 3 or parts[1] not in PREFIXES or not parts[2]:
+        if len(parts) < 3 or parts[1] not in URL_PREFIXES or not parts[2]:
             await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
             self._log("-", method, path, 404, started)
             return
@@ -171,7 +135,32 @@ class WixHttpApp:
         name: str,
         rest: str,
     ) -> int:
-        method: str = scope["method"]
+        """Read the body, run the handler, send the answer; the status sent (499: caller gone)."""
+        try:
+            body = await self._read_body(scope, receive)
+        except _Disconnected:
+            return 499
+        except _Refused as refused:
+            reply = self._error_reply(scope, refused.status, refused.code, refused.message)
+        else:
+            request = WixHttpFunctionRequest(
+                scope,
+                prefix,
+                name,
+                rest,
+                body,
+                is_async=handler.is_async,
+                trusted_proxies=self._trusted,
+            )
+            reply = await self._run_handler(scope, handler, request)
+        return await _send(send, scope, reply)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        """The request body as HTTP frames it (Content-Length, Transfer-Encoding).
+
+        Raises :class:`_Refused` for a bad Content-Length (400), a DELETE with a body (400) or a
+        body over the limit (413), and :class:`_Disconnected` when the caller leaves (499).
+        """
         length: int | None = None
         chunked = False
         json_type = False
@@ -182,9 +171,7 @@ class WixHttpApp:
                 except ValueError:
                     length = -1
                 if length < 0:
-                    return await self._error(
-                        send, scope, 400, "bad_request", "invalid Content-Length header"
-                    )
+                    raise _Refused(400, "bad_request", "invalid Content-Length header")
             elif key == b"transfer-encoding":
                 chunked = True
             elif key == b"content-type":
@@ -194,37 +181,28 @@ class WixHttpApp:
         has_body = chunked or (
             length > 0 if length is not None else scope.get("http_version", "1.1")[0] > "1"
         )
-
-        if method == "DELETE" and (json_type or (length or 0) > 0):
-            return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)
+        delete = scope["method"] == "DELETE"
+        if delete and (json_type or (length or 0) > 0):
+            raise _Refused(400, "bad_request", _DELETE_MESSAGE)
         if length is not None and length > self._max_body:
-            return await self._error(send, scope, 413, "payload_too_large", self._too_large())
-        body = _NO_BODY
-        if has_body:
-            try:
-                body = await self._read_body(receive)
-            except _BodyTooLarge:
-                return await self._error(send, scope, 413, "payload_too_large", self._too_large())
-            except _Disconnected:
-                return 499
-            if method == "DELETE" and body:
-                return await self._error(send, scope, 400, "bad_request", _DELETE_MESSAGE)
+            raise self._too_large()
+        if not has_body:
+            return _NO_BODY
+        body = await self._receive_body(receive)
+        if delete and body:
+            raise _Refused(400, "bad_request", _DELETE_MESSAGE)
+        return body
 
-        request = WixHttpFunctionRequest(
-            scope,
-            prefix,
-            name,
-            rest,
-            body,
-            is_async=handler.is_async,
-            trusted_proxies=self._trusted,
-        )
+    async def _run_handler(
+        self, scope: Scope, handler: Handler, request: WixHttpFunctionRequest
+    ) -> _Reply:
+        """Invoke the handler and render its answer, or the error it maps to: 504 past the
+        timeout, 400 for a body that is not JSON, 500 for anything else."""
         token = current_function.set(handler.export_name)
         try:
-            result = await self._invoke(handler, request)
-            response = _coerce(result, handler)
+            response = coerce(await self._invoke(handler, request), handler)
             data, headers = response.render()
-            status = response.status
+            return response.status, headers, data
         except DeadlineExceeded:
             error_log.error(
                 "%s: handler %s ran past the %.3gs timeout",
@@ -232,13 +210,16 @@ class WixHttpApp:
                 handler.export_name,
                 self._timeout,
             )
-            message = f"function {name!r} did not answer within {self._timeout:g} seconds"
-            return await self._error(send, scope, 504, "timeout", message)
+            message = (
+                f"function {request.function_name!r} did not answer within "
+                f"{self._timeout:g} seconds"
+            )
+            return self._error_reply(scope, 504, "timeout", message)
         except InvalidJSONBody as exc:
-            return await self._error(send, scope, 400, "invalid_json", str(exc))
+            return self._error_reply(scope, 400, "invalid_json", str(exc))
         except HandlerError as exc:
             error_log.error("%s", exc)
-            return await self._server_error(send, scope, str(exc), None)
+            return self._server_error(scope, str(exc), None)
         except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",
@@ -246,38 +227,11 @@ class WixHttpApp:
                 handler.export_name,
                 type(exc).__name__,
             )
-            return await self._server_error(send, scope, f"{type(exc).__name__}: {exc}", exc)
+            return self._server_error(scope, f"{type(exc).__name__}: {exc}", exc)
         finally:
             current_function.reset(token)
 
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else data})
-        return status
-
-    async def _invoke(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
-        if handler.is_async:
-            result = await self._watchdog.run(handler.func(request))
-        else:
-            result = await self._invoke_sync(handler, request)
-        if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
-            # Ported Velo code returns promises: a handler may return an awaitable.
-            result = await self._watchdog.run(_settle(result))
-        return result
-
-    async def _invoke_sync(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=min(64, (os.cpu_count() or 1) * 4 + 8),
-                thread_name_prefix="wixhttp-handler",
-            )
-        loop = asyncio.get_running_loop()
-        context = contextvars.copy_context()
-        future = loop.run_in_executor(self._executor, context.run, handler.func, request)
-        # A sync handler past its timeout cannot be stopped; the caller gets 504 and the thread
-        # finishes on its own (as on Wix, where code may run on after the connection closes).
-        return await self._watchdog.run(future)
-
-    async def _read_body(self, receive: Receive) -> bytes:
+    async def _receive_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
         size = 0
         limit = self._max_body
@@ -289,25 +243,45 @@ class WixHttpApp:
             if chunk:
                 size += len(chunk)
                 if size > limit:
-                    raise _BodyTooLarge
+                    raise self._too_large()
                 chunks.append(chunk)
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    def _too_large(self) -> str:
-        return f"request body is larger than the {self._max_body} byte limit"
+    def _too_large(self) -> _Refused:
+        message = f"request body is larger than the {self._max_body} byte limit"
+        return _Refused(413, "payload_too_large", message)
 
-    async def _server_error(
-        self, send: Send, scope: Scope, message: str, exc: BaseException | None
-    ) -> int:
+    def _server_error(self, scope: Scope, message: str, exc: BaseException | None) -> _Reply:
+        if not self._debug:
+            return self._error_reply(scope, 500, "internal_error", "Internal Server Error")
         details = None
-        if self._debug:
-            if exc is not None:
-                import traceback
+        if exc is not None:
+            import traceback
 
-                details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            return await self._error(send, scope, 500, "internal_error", message, details=details)
-        return await self._error(send, scope, 500, "internal_error", "Internal Server Error")
+            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return self._error_reply(scope, 500, "internal_error", message, details=details)
+
+    def _error_reply(
+        self,
+        scope: Scope,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: str | None = None,
+        extra: list[tuple[bytes, bytes]] | None = None,
+    ) -> _Reply:
+        accept = ""
+        for key, value in scope["headers"]:
+            if key == b"accept":
+                accept = value.decode("latin-1")
+                break
+        if not self._debug:
+            details = None
+        return error_response(
+            status, code, message, accept=accept, details=details, extra_headers=extra
+        )
 
     async def _error(
         self,
@@ -319,22 +293,9 @@ class WixHttpApp:
         *,
         details: str | None = None,
         extra: list[tuple[bytes, bytes]] | None = None,
-    ) -> int:
-        accept = ""
-        for key, value in scope["headers"]:
-            if key == b"accept":
-                accept = value.decode("latin-1")
-                break
-        if not self._debug:
-            details = None
-        status, headers, body = error_response(
-            status, code, message, accept=accept, details=details, extra_headers=extra
-        )
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
-        return status
+    ) -> None:
+        reply = self._error_reply(scope, status, code, message, details=details, extra=extra)
+        await _send(send, scope, reply)
 
     def _log(self, name: str, method: str, path: str, status: int, started: float) -> None:
         if access_log.isEnabledFor(logging.INFO):
@@ -356,22 +317,21 @@ class WixHttpApp:
 
     def close(self) -> None:
         """Release the handler thread pool (threads still running finish on their own)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
+        self._invoker.close()
 
 
-_NOT_FOUND_MESSAGE = (
-    "not found; HTTP functions are served at /_functions/<name> and /_functions-dev/<name>"
+_NOT_FOUND_MESSAGE = "not found; HTTP functions are served at " + " and ".join(
+    f"/{prefix}/<name>" for prefix in sorted(URL_PREFIXES)
 )
 _DELETE_MESSAGE = "a DELETE request cannot carry a body or a Content-Type of application/json"
 
 
-async def _settle(awaitable: Awaitable[Any]) -> Any:
-    result = await awaitable
-    while not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
-        result = await result
-    return result
+async def _send(send: Send, scope: Scope, reply: _Reply) -> int:
+    """Send ``reply`` (no body to a HEAD request); its status."""
+    status, headers, body = reply
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+    return status
 
 
 def create_app(

@@ -6,10 +6,12 @@ Thin by design: parse, call, print. Errors are one line on stderr and a non-zero
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ import uvicorn
 
 from wixhttp import __version__
 from wixhttp.app import WixHttpApp, create_app
-from wixhttp.loading import LoadedSite, SiteLoadError, load_site, resolve_site
+from wixhttp.loading import ENTRYPOINT, LoadedSite, SiteLoadError, load_site, resolve_site
 from wixhttp.logs import install as install_logging
 from wixhttp.reload import EnvFile, Reloader
 from wixhttp.settings import Settings, SettingsError
@@ -33,11 +35,18 @@ HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Inte
 PORT = click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
 
 
-def _entry(site: str) -> Path:
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """A site that cannot load or a bad setting ends the command with its one line."""
     try:
-        return resolve_site(site)
-    except SiteLoadError as exc:
+        yield
+    except (SiteLoadError, SettingsError) as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _entry(site: str) -> Path:
+    with _one_line_errors():
+        return resolve_site(site)
 
 
 PLATFORM_COMMANDS = {
@@ -88,10 +97,8 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
     install_logging()
     env = EnvFile(entry.parent / ".env")
     env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
-    try:
+    with _one_line_errors():
         settings = Settings.resolve(debug=True)
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from None
     app = WixHttpApp(None, settings)
     reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
     reloader.load_initial()
@@ -154,11 +161,9 @@ def serve(
     entry = _entry(site)
     EnvFile(entry.parent / ".env").apply()
     global _checked_site
-    try:
+    with _one_line_errors():
         Settings.resolve()
         checked = load_site(entry)  # fail here, with one clear line, rather than in every worker
-    except (SiteLoadError, SettingsError) as exc:
-        raise click.ClickException(str(exc)) from None
     _checked_site = checked if workers == 1 else None
     install_logging()
     os.environ["WIXHTTP_SITE"] = str(entry)
@@ -181,10 +186,8 @@ def serve(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def routes(site: str, as_json: bool) -> None:
     """List SITE's functions: name, methods, handler and file:line."""
-    try:
+    with _one_line_errors():
         loaded = load_site(_entry(site))
-    except SiteLoadError as exc:
-        raise click.ClickException(str(exc)) from None
     rows: list[dict[str, Any]] = [
         {
             "name": route.name,
@@ -226,13 +229,11 @@ def new(directory: str) -> None:
         raise click.ClickException(f"{target} exists and is not empty; choose a new directory")
     target.mkdir(parents=True, exist_ok=True)
     templates = resources.files("wixhttp") / "templates"
-    for source, name in (
-        ("http_functions.py.example", "http_functions.py"),
-        ("test_http_functions.py.example", "test_http_functions.py"),
-    ):
-        with resources.as_file(templates / source) as path:
+    names = (ENTRYPOINT, f"test_{ENTRYPOINT}")
+    for name in names:
+        with resources.as_file(templates / f"{name}.example") as path:
             shutil.copyfile(path, target / name)
-    click.echo(f"created {target / 'http_functions.py'} and {target / 'test_http_functions.py'}")
+    click.echo(f"created {target / names[0]} and {target / names[1]}")
     click.echo(f"next: wixhttp dev {target}   then   pytest {target}")
 
 

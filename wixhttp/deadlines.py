@@ -56,8 +56,7 @@ class Watchdog:
                 self.expired.discard(key)
                 # Ours, unless someone else cancelled the task too (e.g. a shutdown in the same
                 # loop pass): then the cancellation is theirs to see (asyncio.timeout does so).
-                uncancel = getattr(task, "uncancel", None)  # Python 3.11+
-                if uncancel is None or uncancel() == 0:
+                if _uncancel(task) == 0:
                     raise DeadlineExceeded from None
             raise
         finally:
@@ -66,9 +65,7 @@ class Watchdog:
             # It finished past its deadline anyway (it caught the cancellation, or finished as
             # it came): the deadline still decides.
             self.expired.discard(key)
-            uncancel = getattr(task, "uncancel", None)
-            if uncancel is not None:
-                uncancel()
+            _uncancel(task)
             raise DeadlineExceeded
         return result
 
@@ -86,3 +83,10 @@ class Watchdog:
                 self.expired.add(key)
                 task.cancel()
         self.timer = loop.call_later(self.tick, self._sweep, loop) if self.inflight else None
+
+
+def _uncancel(task: asyncio.Task[Any]) -> int:
+    """Withdraw one cancellation request; how many remain (0 before Python 3.11, which does not
+    count them)."""
+    uncancel = getattr(task, "uncancel", None)
+    return uncancel() if uncancel is not None else 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 
-from wixhttp.routing import RouteTable, build_route_table
+from wixhttp.routing import PREFIXES, RouteTable, build_route_table
 
 __all__ = [
     "ENTRYPOINT",
@@ -178,70 +178,74 @@ def load_site(site: str | os.PathLike[str] | ModuleType) -> LoadedSite:
     importing, or a module that exports no handler.
     """
     if isinstance(site, ModuleType):
-        routes = build_route_table(site)
         file = getattr(site, "__file__", None)
-        if not routes.functions:
-            raise _no_handlers(file)
-        return LoadedSite(Path(file) if file else None, site, routes)
-
+        return LoadedSite(Path(file) if file else None, site, _routes(site, file))
     entry = resolve_site(site)
-    directory = entry.parent
     with _lock:
-        _site_dirs.add(directory)
-        _purge_site_modules()
-        name = _module_name(entry)
-        finder = _SiteFinder(directory)
-        sys.meta_path.insert(0, finder)
-        if str(directory) not in sys.path:
-            sys.path.insert(0, str(directory))
-        module = ModuleType(name)
-        module.__file__ = str(entry)
-        module.__spec__ = importlib.machinery.ModuleSpec(
-            name, _FreshSourceLoader(name, str(entry)), origin=str(entry)
-        )
-        module.__loader__ = module.__spec__.loader
-        try:
-            # Register while executing so @dataclass, pickling and self-imports see a real module.
-            sys.modules[name] = module
-            source = entry.read_bytes()
-            code = compile(source, str(entry), "exec", dont_inherit=True)
-            exec(code, module.__dict__)
-        except SyntaxError as exc:
-            sys.modules.pop(name, None)
-            detail = "".join(traceback.format_exception_only(type(exc), exc))
-            raise SiteLoadError(
-                f"SyntaxError: {exc.msg}",
-                file=exc.filename or str(entry),
-                line=exc.lineno,
-                details=detail,
-            ) from None
-        except BaseException as exc:
-            sys.modules.pop(name, None)
-            if isinstance(exc, KeyboardInterrupt):
-                raise
-            file, line = _user_frame(exc.__traceback__, directory)
-            detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            raise SiteLoadError(
-                f"{type(exc).__name__} while importing the site: {exc}",
-                file=file or str(entry),
-                line=line,
-                details=detail,
-            ) from None
-        finally:
-            sys.meta_path.remove(finder)
+        module = _import_entry(entry)
+    return LoadedSite(entry, module, _routes(module, str(entry)))
 
+
+def _import_entry(entry: Path) -> ModuleType:
+    """Run the site's entry file as a fresh module, its own modules re-imported from source."""
+    directory = entry.parent
+    _site_dirs.add(directory)
+    _purge_site_modules()
+    name = _module_name(entry)
+    finder = _SiteFinder(directory)
+    sys.meta_path.insert(0, finder)
+    if str(directory) not in sys.path:
+        sys.path.insert(0, str(directory))
+    module = ModuleType(name)
+    module.__file__ = str(entry)
+    module.__spec__ = importlib.machinery.ModuleSpec(
+        name, _FreshSourceLoader(name, str(entry)), origin=str(entry)
+    )
+    module.__loader__ = module.__spec__.loader
+    try:
+        # Register while executing so @dataclass, pickling and self-imports see a real module.
+        sys.modules[name] = module
+        source = entry.read_bytes()
+        code = compile(source, str(entry), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+    except BaseException as exc:
+        sys.modules.pop(name, None)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise _import_error(exc, entry) from None
+    finally:
+        sys.meta_path.remove(finder)
+    return module
+
+
+def _import_error(exc: BaseException, entry: Path) -> SiteLoadError:
+    """What went wrong importing the site, at the deepest line of the site's own code."""
+    if isinstance(exc, SyntaxError):
+        return SiteLoadError(
+            f"SyntaxError: {exc.msg}",
+            file=exc.filename or str(entry),
+            line=exc.lineno,
+            details="".join(traceback.format_exception_only(type(exc), exc)),
+        )
+    file, line = _user_frame(exc.__traceback__, entry.parent)
+    return SiteLoadError(
+        f"{type(exc).__name__} while importing the site: {exc}",
+        file=file or str(entry),
+        line=line,
+        details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+
+
+def _routes(module: ModuleType, file: str | None) -> RouteTable:
     routes = build_route_table(module)
     if not routes.functions:
-        raise _no_handlers(str(entry))
-    return LoadedSite(entry, module, routes)
-
-
-def _no_handlers(file: str | None) -> SiteLoadError:
-    return SiteLoadError(
-        "no HTTP functions found; export functions named get_<name>, post_<name>, put_<name>, "
-        "delete_<name>, options_<name>, patch_<name> or use_<name>",
-        file=file,
-    )
+        exports = [f"{prefix}_<name>" for prefix in PREFIXES]
+        raise SiteLoadError(
+            "no HTTP functions found; export functions named "
+            f"{', '.join(exports[:-1])} or {exports[-1]}",
+            file=file,
+        )
+    return routes
 
 
 def load_routes(site: str | os.PathLike[str] | ModuleType) -> RouteTable:

@@ -125,7 +125,6 @@ class Reloader:
         self.directory = entry.parent
         self.keep_last_good = keep_last_good
         self.env = env or EnvFile(self.directory / ".env")
-        self.reloads = 0
 
     def load_initial(self) -> None:
         """Load the site once at start-up; a broken site is shown, not fatal."""
@@ -170,7 +169,6 @@ class Reloader:
                 self.app.swap(None, exc)
             return
         self.app.swap(site)
-        self.reloads += 1
         elapsed = (time.perf_counter() - started) * 1000
         after = _route_keys(site.routes)
         added, removed = sorted(after - before), sorted(before - after)

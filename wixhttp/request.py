@@ -26,6 +26,18 @@ __all__ = [
 _SAFE = "/!$&'()*+,;=:@-._~"  # characters a URL path may hold unencoded (RFC 3986 pchar)
 
 
+def app_path(scope: Scope) -> str:
+    """The request path below the app's root path, still percent-encoded (so an encoded ``/``
+    stays inside its segment). Without ``raw_path`` (some servers omit it) the decoded path is
+    encoded again."""
+    raw_path: bytes | None = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else quote(scope["path"], safe=_SAFE)
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path
+
+
 class InvalidJSONBody(ValueError):
     """``body.json()`` was called on a body that is empty or not valid JSON.
 
@@ -210,12 +222,6 @@ class WixHttpFunctionRequest:
 
     @cached_property
     def url(self) -> str:
-        raw_path = self._scope.get("raw_path")
-        # Without raw_path (some servers omit it) the decoded path is encoded again.
-        path = raw_path.decode("latin-1") if raw_path else quote(self._scope["path"], safe=_SAFE)
         query = self._scope.get("query_string", b"")
-        root: str = self._scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root) :]
         suffix = f"?{query.decode('latin-1')}" if query else ""
-        return f"{self._origin}{self._public_root}{path}{suffix}"
+        return f"{self._origin}{self._public_root}{app_path(self._scope)}{suffix}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 __all__ = [
     "WixHttpFunctionResponse",
@@ -41,7 +41,7 @@ class WixHttpFunctionResponse:
     Body serialisation: dict/list (and other JSON values) are sent as JSON; ``str`` as UTF-8;
     ``bytes`` as is; ``None`` as an empty body. Without a user-set Content-Type, JSON and ``str``
     bodies are sent as ``application/json; charset=utf-8`` (the Wix default) and ``bytes`` as
-    ``application/octet-stream``. A 1xx, 204 or 304 status sends no body at all.
+    ``application/octet-stream``. A 204 or 304 status sends no body at all.
     """
 
     __slots__ = ("status", "body", "headers")
@@ -79,15 +79,15 @@ class WixHttpFunctionResponse:
         """
         _check_status(self.status)
         body = self.body
-        default_type = JSON_TYPE
-        # 1xx, 204 and 304 responses cannot carry content (RFC 9110): a body given with them is
+        default_type = _JSON_TYPE_BYTES
+        # 204 and 304 responses cannot carry content (RFC 9110): a body given with them is
         # dropped, so it cannot be read as the start of the next response on the connection.
-        bodiless = self.status < 200 or self.status in (204, 304)
+        bodiless = self.status in (204, 304)
         if body is None or bodiless:
             data = b""
         elif isinstance(body, bytes | bytearray | memoryview):
             data = bytes(body)
-            default_type = BYTES_TYPE
+            default_type = _BYTES_TYPE_BYTES
         elif isinstance(body, str):
             data = body.encode("utf-8")
         else:
@@ -96,42 +96,48 @@ class WixHttpFunctionResponse:
         if not self.headers:  # the common case: only the defaults
             if not data:
                 return data, ([] if bodiless else [_ZERO_LENGTH])
-            ctype = _JSON_TYPE_BYTES if default_type is JSON_TYPE else _BYTES_TYPE_BYTES
-            return data, [(b"content-type", ctype), (b"content-length", b"%d" % len(data))]
-        by_name: dict[str, list[tuple[bytes, bytes]]] = {}
-        for name, value in self.headers.items():
-            key = str(name)
-            lowered = key.lower()
-            if lowered == "content-length":
-                continue  # always computed from the body
-            values = value if isinstance(value, list | tuple) else (value,)
-            pairs: list[tuple[bytes, bytes]] = []
-            if not _TOKEN.fullmatch(key):
-                raise ValueError(
-                    f"invalid response header name {key!r}: use letters, digits and -"
-                )
-            for item in values:
-                text = str(item)
-                if _BAD_VALUE.search(text):
-                    raise ValueError(
-                        f"invalid response header {key!r}: {text!r} (control characters such "
-                        "as CR/LF, or characters outside Latin-1)"
-                    )
-                pairs.append((lowered.encode("latin-1"), text.encode("latin-1")))
-            by_name.pop(lowered, None)  # a later spelling of the same name replaces it
-            by_name[lowered] = pairs
-        has_type = "content-type" in by_name
+            return data, [(b"content-type", default_type), (b"content-length", b"%d" % len(data))]
+        by_name = _headers_by_name(self.headers)
         raw = [pair for pairs in by_name.values() for pair in pairs]
-        if not has_type and data:
-            raw.append((b"content-type", default_type.encode("latin-1")))
+        if "content-type" not in by_name and data:
+            raw.append((b"content-type", default_type))
         if not bodiless:
-            raw.append((b"content-length", str(len(data)).encode("latin-1")))
+            raw.append((b"content-length", b"%d" % len(data)))
         return data, raw
 
 
+def _headers_by_name(headers: Mapping[str, Any]) -> dict[str, list[tuple[bytes, bytes]]]:
+    """Checked raw header pairs by lower-case name, Content-Length left out (computed from the
+    body). A list value sends the header once per item; a later spelling of a name wins."""
+    by_name: dict[str, list[tuple[bytes, bytes]]] = {}
+    for name, value in headers.items():
+        key = str(name)
+        lowered = key.lower()
+        if lowered == "content-length":
+            continue
+        if not _TOKEN.fullmatch(key):
+            raise ValueError(f"invalid response header name {key!r}: use letters, digits and -")
+        pairs: list[tuple[bytes, bytes]] = []
+        for item in value if isinstance(value, list | tuple) else (value,):
+            text = str(item)
+            if _BAD_VALUE.search(text):
+                raise ValueError(
+                    f"invalid response header {key!r}: {text!r} (control characters such "
+                    "as CR/LF, or characters outside Latin-1)"
+                )
+            pairs.append((lowered.encode("latin-1"), text.encode("latin-1")))
+        by_name.pop(lowered, None)  # a later spelling of the same name replaces it
+        by_name[lowered] = pairs
+    return by_name
+
+
+def valid_status(status: object) -> TypeGuard[int]:
+    """An int from 200 to 599: 1xx are interim responses, and a handler's answer is final."""
+    return isinstance(status, int) and not isinstance(status, bool) and 200 <= status <= 599
+
+
 def _check_status(status: object) -> None:
-    # 1xx are interim responses: a handler's answer is final, so they cannot be one.
-    if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
+    if not valid_status(status):
         raise ValueError(f"response status must be an int from 200 to 599, got {status!r}")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 __all__ = ["FunctionRoute", "Handler", "RouteTable", "build_route_table", "PREFIXES"]
 
 PREFIXES = ("get", "post", "put", "delete", "options", "patch", "use")
-_EXPORT = re.compile(r"^(get|post|put|delete|options|patch|use)_(.+)$")
+_EXPORT = re.compile(rf"^({'|'.join(PREFIXES)})_(.+)$")
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 

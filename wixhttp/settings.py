@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 __all__ = ["Settings", "SettingsError", "TrustedProxies"]
 
@@ -17,6 +18,7 @@ DEFAULT_MAX_BODY_SIZE = 512 * 1024
 DEFAULT_TIMEOUT = 14.0
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+_N = TypeVar("_N", int, float)
 
 
 class SettingsError(ValueError):
@@ -68,7 +70,8 @@ class TrustedProxies:
         return hops[0] if hops else peer
 
 
-def _env_bool(name: str, value: str) -> bool:
+def _env_bool(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "")
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
         return True
@@ -77,7 +80,11 @@ def _env_bool(name: str, value: str) -> bool:
     raise SettingsError(f"{name}={value!r} is not a boolean; use 1/0, true/false, yes/no or on/off")
 
 
-def _env_number(name: str, value: str, kind: type[int] | type[float]) -> float:
+def _env_number(env: Mapping[str, str], name: str, kind: type[_N], default: _N) -> _N:
+    """``env[name]`` as a ``kind`` greater than zero; ``default`` when it is unset or blank."""
+    value = env.get(name, "")
+    if not value.strip():
+        return default
     try:
         number = kind(value.strip())
     except ValueError:
@@ -126,19 +133,11 @@ class Settings:
         ``WIXHTTP_DEBUG`` and ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated), then defaults."""
         env = os.environ if environ is None else environ
         if max_body_size is None:
-            raw = env.get("WIXHTTP_MAX_BODY_SIZE", "")
-            max_body_size = (
-                int(_env_number("WIXHTTP_MAX_BODY_SIZE", raw, int))
-                if raw.strip()
-                else DEFAULT_MAX_BODY_SIZE
-            )
+            max_body_size = _env_number(env, "WIXHTTP_MAX_BODY_SIZE", int, DEFAULT_MAX_BODY_SIZE)
         if timeout is None:
-            raw = env.get("WIXHTTP_TIMEOUT", "")
-            timeout = (
-                _env_number("WIXHTTP_TIMEOUT", raw, float) if raw.strip() else DEFAULT_TIMEOUT
-            )
+            timeout = _env_number(env, "WIXHTTP_TIMEOUT", float, DEFAULT_TIMEOUT)
         if debug is None:
-            debug = _env_bool("WIXHTTP_DEBUG", env.get("WIXHTTP_DEBUG", ""))
+            debug = _env_bool(env, "WIXHTTP_DEBUG")
         if trusted_proxies is None:
             trusted_proxies = env.get("WIXHTTP_TRUSTED_PROXIES", "")
         if isinstance(trusted_proxies, str):
