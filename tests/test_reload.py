@@ -10,7 +10,8 @@ from textwrap import dedent
 
 import httpx
 import pytest
-from _servers import running, wait_until
+
+from tests._servers import run_cli, running, wait_until
 
 SITE = """\
 import asyncio
@@ -230,8 +231,6 @@ def test_the_dev_server_answers_every_request_during_many_reloads(
 
 
 def test_dev_refuses_a_missing_site_with_one_line(tmp_path: Path) -> None:
-    from _servers import run_cli
-
     result = run_cli("dev", str(tmp_path / "nowhere"))
     assert result.returncode != 0
     assert "does not exist" in result.stderr

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.client import Client
 from appwrite.enums.runtime import Runtime
 from appwrite.exception import AppwriteException
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess, unique_id
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import PlatformProcess, unique_id
 
 
 def test_runtimes_are_public_and_list_this_python(platform: PlatformProcess) -> None:

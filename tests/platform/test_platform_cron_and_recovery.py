@@ -19,36 +19,30 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import platform_support as support
 import pytest
 from appwrite.models.execution import Execution
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import SITES, PlatformProcess, free_port
-from test_platform_executions_support import (
+
+from tests._servers import free_port, wait_until
+from tests.platform._support import (
     FAST,
     RUNTIME,
+    SITES,
+    PlatformProcess,
     at,
     deploy,
     epoch,
     marks,
-    module_platform,
     new_function,
     wait_execution,
-    wait_until,
 )
-
 from wixhttp.platform.executions import DEFAULT_SCHEDULE_PATH, INTERRUPTED
 
-platform = module_platform(*FAST)
-start_platform = support.start_platform
+PLATFORM_ARGS = FAST
 
 EVERY_2S = "* * * * * */2"  # croniter's sixth field is seconds
 EVERY_1S = "* * * * * *"
-
-
-key = support.key
-functions = support.functions
 
 
 def _workers_of(platform_pid: int) -> list[int]:

@@ -9,22 +9,14 @@ import tarfile
 from collections.abc import Callable
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.exception import AppwriteException
 from appwrite.input_file import InputFile
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess, unique_id, wait_for_build
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import PlatformProcess, unique_id, wait_for_build
 
 CHUNK = 5 * 1024 * 1024
 Bundle = Callable[..., bytes]

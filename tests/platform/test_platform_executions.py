@@ -6,49 +6,36 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.exception import AppwriteException
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess
-from test_platform_executions_support import (
+
+from tests._servers import wait_until
+from tests.platform._support import (
     FAST,
     RUNTIME,
+    PlatformProcess,
     at,
     epoch,
     marks,
-    module_platform,
     new_function,
     wait_execution,
-    wait_until,
 )
-
 from wixhttp.platform.capture import ERRORS_TRUNCATED, TRUNCATED
 
-platform = module_platform(*FAST)
-
-
-key = support.key
-functions = support.functions
+PLATFORM_ARGS = FAST
 
 
 @pytest.fixture(scope="module")
 def function_id(functions: Functions) -> str:
     """One deployed function shared by the tests that only run handlers."""
     return new_function(functions, timeout=10)
-
-
-@pytest.fixture
-def api(platform: PlatformProcess, key: str) -> Iterator[httpx.Client]:
-    with platform.http(key) as client:
-        yield client
 
 
 def _headers(items: list[dict[str, str]] | list[object]) -> dict[str, str]:

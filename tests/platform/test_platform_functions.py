@@ -6,22 +6,14 @@ from __future__ import annotations
 import time
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.exception import AppwriteException
 from appwrite.id import ID
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import unique_id
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import unique_id
 
 
 def test_create_returns_the_function_with_defaults(functions: Functions) -> None:
