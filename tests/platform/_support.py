@@ -25,6 +25,7 @@ import pytest
 from appwrite.client import Client
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
+from appwrite.models.deployment import Deployment
 from appwrite.models.execution import Execution
 from appwrite.services.functions import Functions
 from click.testing import CliRunner
@@ -158,7 +159,7 @@ def make_bundle(site: str | Path, *, extra: dict[str, bytes] | None = None) -> b
     return buffer.getvalue()
 
 
-def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -> Any:
+def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -> Deployment:
     """Poll until the deployment is ready, failed or canceled (at most 60 s)."""
     deadline = time.monotonic() + 60
     while True:

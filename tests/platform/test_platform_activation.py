@@ -11,6 +11,7 @@ import httpx
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
+from appwrite.models.deployment import Deployment
 from appwrite.services.functions import Functions
 
 from tests.platform._support import PlatformProcess, unique_id, wait_for_build
@@ -44,7 +45,7 @@ def _new_function(functions: Functions) -> str:
     return function_id
 
 
-def _upload(functions: Functions, function_id: str, code: bytes, commands: str = "") -> Any:
+def _upload(functions: Functions, function_id: str, code: bytes, commands: str = "") -> Deployment:
     created = functions.create_deployment(
         function_id,
         InputFile.from_bytes(code, "code.tar.gz"),

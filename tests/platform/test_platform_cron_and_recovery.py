@@ -96,11 +96,12 @@ def test_a_cron_schedule_posts_to_the_schedule_handler_once_per_tick_until_clear
     functions: Functions,
 ) -> None:
     function_id = new_function(functions, schedule=EVERY_2S)
-    ticks = wait_until(
-        lambda: (found := _finished_ticks(functions, function_id)) and len(found) >= 3 and found,
-        timeout=12,
-        what="three cron ticks",
-    )
+
+    def three_ticks() -> list[Execution] | None:
+        found = _finished_ticks(functions, function_id)
+        return found if len(found) >= 3 else None
+
+    ticks = wait_until(three_ticks, timeout=12, what="three cron ticks")
     for execution in ticks:
         assert execution.trigger.value == "schedule"
         assert execution.status.value == "completed", execution.errors

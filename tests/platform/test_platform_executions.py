@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import httpx
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.exception import AppwriteException
+from appwrite.models.execution import Execution
+from appwrite.models.headers import Headers
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 
@@ -38,12 +41,8 @@ def function_id(functions: Functions) -> str:
     return new_function(functions, timeout=10)
 
 
-def _headers(items: list[dict[str, str]] | list[object]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        data = item if isinstance(item, dict) else item.model_dump()  # type: ignore[attr-defined]
-        out[data["name"]] = data["value"]
-    return out
+def _headers(items: Sequence[Headers]) -> dict[str, str]:
+    return {item.name: item.value for item in items}
 
 
 # -- synchronous ---------------------------------------------------------------------------------
@@ -269,12 +268,13 @@ def test_a_synchronous_execution_past_the_sync_cap_gets_408_and_is_recorded_fail
     [execution] = functions.list_executions(function_id).executions
     assert execution.status.value == "failed" and execution.responsestatuscode == 500
     assert "timed out after 2 seconds" in execution.errors
+
     # The handler ran on; its logs join the record when it finishes.
-    later = wait_until(
-        lambda: (e := functions.get_execution(function_id, execution.id)).logs and e,
-        timeout=10,
-        what="the late logs",
-    )
+    def with_logs() -> Execution | None:
+        record = functions.get_execution(function_id, execution.id)
+        return record if record.logs else None
+
+    later = wait_until(with_logs, timeout=10, what="the late logs")
     assert later.logs == "sleeping 3.5\nwoke up\n" and later.status.value == "failed"
 
 
