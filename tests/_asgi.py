@@ -1,9 +1,11 @@
-"""One raw ASGI request, for what an HTTP client cannot observe (a HEAD body, the messages)."""
+"""Raw ASGI: one request, for what an HTTP client cannot observe (a HEAD body, the messages),
+and an app's lifespan run around a block (httpx's ``ASGITransport`` does not run it)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,3 +73,35 @@ async def call_asgi(app: Any, scope: dict[str, Any], chunks: Iterable[bytes] = (
 
     await asyncio.wait_for(app(scope, receive, send), 5)
     return result
+
+
+@asynccontextmanager
+async def lifespan(app: Any, timeout: float = 10.0) -> AsyncIterator[None]:
+    """Start ``app`` through the ASGI lifespan protocol, run the block, then shut it down: what
+    a server does around its requests. A startup or shutdown failure raises (bounded waits)."""
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, to_app.get, from_app.put))
+
+    async def step(event: str) -> None:
+        await to_app.put({"type": f"lifespan.{event}"})
+        answer = asyncio.ensure_future(from_app.get())
+        await asyncio.wait({answer, task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if not answer.done():
+            answer.cancel()
+            if task.done():
+                task.result()  # the app's own exception, if it raised one
+            raise AssertionError(f"no answer to lifespan.{event} within {timeout} s")
+        message = answer.result()
+        if message["type"] != f"lifespan.{event}.complete":
+            if task.done():
+                task.result()
+            raise AssertionError(f"lifespan.{event} failed: {message}")
+
+    await step("startup")
+    try:
+        yield
+    finally:
+        await step("shutdown")
+        await asyncio.wait_for(task, timeout)
