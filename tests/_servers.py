@@ -1,4 +1,6 @@
-"""Start the real ``wixhttp`` command as a subprocess and wait for it, with bounded waits."""
+"""Servers for the tests, with bounded waits: the real ``wixhttp`` command as a subprocess
+(``running``, ``run_cli``), uvicorn in a thread (``LiveServer``), a raw socket request
+(``raw_request``), and the suite's one ``free_port`` and one ``wait_until``."""
 
 from __future__ import annotations
 
@@ -7,13 +9,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import httpx
+import uvicorn
 
 T = TypeVar("T")
 
@@ -36,20 +41,30 @@ def run_cli(
     )
 
 
-def wait_until(check: Callable[[], T | None], timeout: float = 10.0, interval: float = 0.01) -> T:
-    """Call ``check`` until it returns something other than None/False; fail after ``timeout``."""
+def wait_until(
+    check: Callable[[], T | None],
+    timeout: float = 10.0,
+    *,
+    interval: float = 0.05,
+    what: str = "the condition",
+) -> T:
+    """Call ``check`` every ``interval`` s until it returns something truthy, and return that;
+    fail after ``timeout`` s. An HTTP or OS error counts as not yet (a server still starting)."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
-    while time.monotonic() < deadline:
+    while True:
         try:
             result = check()
         except (httpx.HTTPError, OSError) as exc:
             last_error = exc
         else:
-            if result is not None and result is not False:
+            if result:
                 return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(
+                f"timed out after {timeout} s waiting for {what} (last error: {last_error!r})"
+            )
         time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last error: {last_error!r})")
 
 
 class Server:
@@ -61,8 +76,8 @@ class Server:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.base_url, timeout=10, **kwargs)  # type: ignore[arg-type]
+    def client(self, **kwargs: Any) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10, **kwargs)
 
 
 @contextmanager
@@ -104,3 +119,95 @@ def running(
                 proc.kill()
                 proc.wait(timeout=5)
         log_file.close()
+
+
+# -- uvicorn in a thread, and one raw request to it -----------------------------------------------
+
+
+class LiveServer:
+    """uvicorn serving ``app`` on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any, **config: Any) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        # proxy_headers off: uvicorn would otherwise rewrite the client and scheme from
+        # X-Forwarded-* itself for peers it trusts (127.0.0.1 by default), hiding what the
+        # app's own trusted_proxies setting decides.
+        options: dict[str, Any] = {
+            "log_config": None,
+            "access_log": False,
+            "lifespan": "on",
+            "proxy_headers": False,
+        }
+        options.update(config)
+        self.server = uvicorn.Server(uvicorn.Config(app, **options))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert self.thread.is_alive(), "uvicorn exited during startup"
+            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+            time.sleep(0.005)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "uvicorn did not stop within 10 s"
+        self.sock.close()
+
+
+#: ``live_server(app, **uvicorn_config)`` (see ``tests/conftest.py``).
+ServerFactory = Callable[..., LiveServer]
+
+
+@dataclass
+class RawResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    elapsed: float = 0.0
+
+
+def raw_request(
+    port: int,
+    head: bytes,
+    chunks: Iterable[bytes] = (),
+    *,
+    timeout: float = 5.0,
+) -> RawResponse:
+    """Send ``head`` then ``chunks`` over a plain socket and read one response, without ever
+    finishing a body the head promised. Fails (socket timeout) if no answer within ``timeout``."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(head)
+        for chunk in chunks:
+            try:
+                sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break  # the server already answered and hung up
+        data = b""
+        while b"\r\n\r\n" not in data:
+            received = sock.recv(65536)
+            assert received, f"connection closed before a response head: {data!r}"
+            data += received
+        head_bytes, _, body = data.partition(b"\r\n\r\n")
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length", "0"))
+        while len(body) < length:
+            received = sock.recv(65536)
+            if not received:
+                break
+            body += received
+    return RawResponse(status, headers, body, time.monotonic() - started)

@@ -14,15 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import (
-    AsgiCall,
-    ClientFactory,
-    ServerFactory,
-    http_scope,
-    raw_request,
-    site,
-)
+from starlette.types import Message
 
+from tests._asgi import AsgiCall, http_scope
+from tests._servers import ServerFactory, raw_request
+from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.logs import FunctionFilter, FunctionStream, install
 from wixhttp.testing import TestClient
@@ -210,12 +206,12 @@ def test_an_awaitable_returned_by_a_handler_is_awaited_like_a_promise(
 @pytest.mark.parametrize("name", ["exit", "aexit"])
 async def test_a_handler_calling_sys_exit_is_an_ordinary_500(name: str) -> None:
     app = create_app(site("failures"), debug=False)
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     try:
@@ -572,12 +568,12 @@ def test_install_routes_print_and_logging_through_the_function_prefix(
 async def test_lifespan_startup_and_shutdown_complete() -> None:
     app = create_app(site("failures"))
     incoming = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
     async def receive() -> dict[str, Any]:
         return incoming.pop(0)
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     await asyncio.wait_for(app({"type": "lifespan"}, receive, send), 5)

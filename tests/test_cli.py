@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _servers import run_cli, running, wait_until
+
+from tests._servers import run_cli, running, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_site"

@@ -10,8 +10,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import SITES, ClientFactory, site
 
+from tests._sites import SITES, ClientFactory, site
 from wixhttp import create_app
 from wixhttp.loading import SiteLoadError, load_site
 from wixhttp.testing import TestClient

@@ -10,7 +10,8 @@ from textwrap import dedent
 
 import httpx
 import pytest
-from _servers import running, wait_until
+
+from tests._servers import run_cli, running, wait_until
 
 SITE = """\
 import asyncio
@@ -66,6 +67,12 @@ def wait_for_version(client: httpx.Client, version: str) -> dict[str, str]:
     return wait_until(check, timeout=10)
 
 
+def server_error(client: httpx.Client) -> httpx.Response | None:
+    """The version endpoint's reply if it is a 500 (the site is broken), else None."""
+    reply = client.get("/_functions/version")
+    return reply if reply.status_code == 500 else None
+
+
 def test_a_save_is_served_by_the_next_request_without_a_restart(site: Path, tmp_path: Path) -> None:
     with running(["dev", str(site)], log_dir=tmp_path) as server, server.client() as client:
         pid = server.proc.pid
@@ -112,12 +119,7 @@ def test_a_broken_save_shows_the_error_with_file_and_line_then_recovers(
         broken = SITE.format(version="2") + "\ndef get_oops(request:\n"
         where = f"http_functions.py:{line_of(broken, 'def get_oops')}"
         write_atomic(site / "http_functions.py", broken)
-
-        def shows_error() -> httpx.Response | None:
-            reply = client.get("/_functions/version")
-            return reply if reply.status_code == 500 else None
-
-        reply = wait_until(shows_error, timeout=10)
+        reply = wait_until(lambda: server_error(client), timeout=10)
         body = reply.json()
         assert body["error"] == "site_load_error"
         assert where in body["message"]
@@ -140,10 +142,7 @@ def test_an_exception_at_import_names_the_line_that_raised(site: Path, tmp_path:
         code = SITE.format(version="2") + "\nraise RuntimeError('config missing')\n"
         where = f"http_functions.py:{line_of(code, 'raise RuntimeError')}"
         write_atomic(site / "http_functions.py", code)
-        reply = wait_until(
-            lambda: (r := client.get("/_functions/version")).status_code == 500 and r,
-            timeout=10,
-        )
+        reply = wait_until(lambda: server_error(client), timeout=10)
         assert where in reply.json()["message"]
         assert "RuntimeError" in reply.json()["message"]
 
@@ -230,8 +229,6 @@ def test_the_dev_server_answers_every_request_during_many_reloads(
 
 
 def test_dev_refuses_a_missing_site_with_one_line(tmp_path: Path) -> None:
-    from _servers import run_cli
-
     result = run_cli("dev", str(tmp_path / "nowhere"))
     assert result.returncode != 0
     assert "does not exist" in result.stderr

@@ -7,8 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import AsgiCall, ClientFactory, ServerFactory, http_scope, raw_request, site
 
+from tests._asgi import AsgiCall, http_scope
+from tests._servers import ServerFactory, raw_request
+from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.testing import TestClient
 

@@ -7,9 +7,10 @@ import logging
 
 import httpx
 import pytest
-from conftest import ClientFactory, ServerFactory, raw_request
 
 import wixhttp
+from tests._servers import ServerFactory, raw_request
+from tests._sites import ClientFactory
 from wixhttp import WixHttpFunctionResponse, ok, response
 from wixhttp.testing import TestClient
 

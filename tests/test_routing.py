@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import AsgiCall, ClientFactory, http_scope, site
 
+from tests._asgi import AsgiCall, http_scope
+from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.testing import TestClient
 

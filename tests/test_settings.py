@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ClientFactory, site
 
+from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.settings import SettingsError
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ClientFactory, ServerFactory, site
 
 import wixhttp
+from tests._servers import ServerFactory
+from tests._sites import ClientFactory, site
 from wixhttp.app import WixHttpApp
 from wixhttp.testing import TestClient
 

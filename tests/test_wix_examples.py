@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import ClientFactory, site
 
+from tests._sites import ClientFactory, site
 from wixhttp.testing import TestClient
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

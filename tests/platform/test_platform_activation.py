@@ -8,20 +8,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
+from appwrite.models.deployment import Deployment
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess, unique_id, wait_for_build
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import PlatformProcess, unique_id, wait_for_build
 
 Bundle = Callable[..., bytes]
 UPSERT = "/functions/v1/activations/upsert"
@@ -52,7 +45,7 @@ def _new_function(functions: Functions) -> str:
     return function_id
 
 
-def _upload(functions: Functions, function_id: str, code: bytes, commands: str = "") -> Any:
+def _upload(functions: Functions, function_id: str, code: bytes, commands: str = "") -> Deployment:
     created = functions.create_deployment(
         function_id,
         InputFile.from_bytes(code, "code.tar.gz"),

@@ -9,22 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import platform_support as support
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
-from platform_support import unique_id, wait_for_build
 
+from tests.platform._support import unique_id, wait_for_build
 from wixhttp.platform.archive import ArchiveError, extract_archive
-
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
 
 
 def _archive(path: Path, *members: tuple[tarfile.TarInfo, bytes | None]) -> Path:

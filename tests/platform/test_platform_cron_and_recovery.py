@@ -19,36 +19,30 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import platform_support as support
 import pytest
 from appwrite.models.execution import Execution
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import SITES, PlatformProcess, free_port
-from test_platform_executions_support import (
+
+from tests._servers import free_port, wait_until
+from tests.platform._support import (
     FAST,
     RUNTIME,
+    SITES,
+    PlatformProcess,
     at,
     deploy,
     epoch,
     marks,
-    module_platform,
     new_function,
     wait_execution,
-    wait_until,
 )
-
 from wixhttp.platform.executions import DEFAULT_SCHEDULE_PATH, INTERRUPTED
 
-platform = module_platform(*FAST)
-start_platform = support.start_platform
+PLATFORM_ARGS = FAST
 
 EVERY_2S = "* * * * * */2"  # croniter's sixth field is seconds
 EVERY_1S = "* * * * * *"
-
-
-key = support.key
-functions = support.functions
 
 
 def _workers_of(platform_pid: int) -> list[int]:
@@ -102,11 +96,12 @@ def test_a_cron_schedule_posts_to_the_schedule_handler_once_per_tick_until_clear
     functions: Functions,
 ) -> None:
     function_id = new_function(functions, schedule=EVERY_2S)
-    ticks = wait_until(
-        lambda: (found := _finished_ticks(functions, function_id)) and len(found) >= 3 and found,
-        timeout=12,
-        what="three cron ticks",
-    )
+
+    def three_ticks() -> list[Execution] | None:
+        found = _finished_ticks(functions, function_id)
+        return found if len(found) >= 3 else None
+
+    ticks = wait_until(three_ticks, timeout=12, what="three cron ticks")
     for execution in ticks:
         assert execution.trigger.value == "schedule"
         assert execution.status.value == "completed", execution.errors

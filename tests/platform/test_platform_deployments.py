@@ -9,22 +9,15 @@ import tarfile
 from collections.abc import Callable
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.runtime import Runtime
 from appwrite.exception import AppwriteException
 from appwrite.input_file import InputFile
+from appwrite.models.deployment import Deployment
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess, unique_id, wait_for_build
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import PlatformProcess, unique_id, wait_for_build
 
 CHUNK = 5 * 1024 * 1024
 Bundle = Callable[..., bytes]
@@ -38,7 +31,7 @@ def _deploy(
     activate: bool = True,
     entrypoint: str | None = None,
     commands: str | None = None,
-) -> object:
+) -> Deployment:
     created = functions.create_deployment(
         function_id,
         InputFile.from_bytes(code, "code.tar.gz"),
@@ -83,10 +76,10 @@ def test_upload_without_activate_leaves_the_active_deployment_alone(
 ) -> None:
     first = _deploy(functions, function_id, bundle("hello"))
     second = _deploy(functions, function_id, bundle("hello"), activate=False)
-    assert second.status.value == "ready"  # type: ignore[attr-defined]
+    assert second.status.value == "ready"
     function = functions.get(function_id)
-    assert function.deploymentid == first.id  # type: ignore[attr-defined]
-    assert function.latestdeploymentid == second.id  # type: ignore[attr-defined]
+    assert function.deploymentid == first.id
+    assert function.latestdeploymentid == second.id
 
 
 def test_chunked_upload_over_5_mib_is_assembled_and_built(
@@ -204,17 +197,17 @@ def test_list_get_and_filter_deployments(
     bad = _deploy(functions, function_id, bundle("import_error"))
     listed = functions.list_deployments(function_id)
     assert listed.total == 2
-    assert [d.id for d in listed.deployments] == [good.id, bad.id]  # type: ignore[attr-defined]
+    assert [d.id for d in listed.deployments] == [good.id, bad.id]
     ready = functions.list_deployments(function_id, queries=[Query.equal("status", ["ready"])])
-    assert [d.id for d in ready.deployments] == [good.id]  # type: ignore[attr-defined]
+    assert [d.id for d in ready.deployments] == [good.id]
     newest = functions.list_deployments(
         function_id, queries=[Query.order_desc("$createdAt"), Query.limit(1)]
     )
-    assert [d.id for d in newest.deployments] == [bad.id]  # type: ignore[attr-defined]
+    assert [d.id for d in newest.deployments] == [bad.id]
     other = unique_id()
     functions.create(other, "other", Runtime.PYTHON_3_11)
     with pytest.raises(AppwriteException) as caught:
-        functions.get_deployment(other, good.id)  # type: ignore[attr-defined]
+        functions.get_deployment(other, good.id)
     assert caught.value.code == 404 and caught.value.type == "deployment_not_found"
 
 
@@ -222,8 +215,8 @@ def test_import_error_fails_the_build_with_the_traceback(
     functions: Functions, function_id: str, bundle: Bundle
 ) -> None:
     failed = _deploy(functions, function_id, bundle("import_error"))
-    assert failed.status.value == "failed"  # type: ignore[attr-defined]
-    logs = failed.buildlogs  # type: ignore[attr-defined]
+    assert failed.status.value == "failed"
+    logs = failed.buildlogs
     assert "ModuleNotFoundError" in logs and "wixhttp_no_such_module" in logs
     assert "http_functions.py:3" in logs
     assert functions.get(function_id).deploymentid == ""
@@ -234,8 +227,8 @@ def test_a_bundle_without_handlers_fails_the_build(
     functions: Functions, function_id: str, bundle: Bundle
 ) -> None:
     failed = _deploy(functions, function_id, bundle("no_handlers"))
-    assert failed.status.value == "failed"  # type: ignore[attr-defined]
-    assert "no HTTP functions found" in failed.buildlogs  # type: ignore[attr-defined]
+    assert failed.status.value == "failed"
+    assert "no HTTP functions found" in failed.buildlogs
 
 
 def test_a_syntax_error_anywhere_fails_the_build(
@@ -243,17 +236,17 @@ def test_a_syntax_error_anywhere_fails_the_build(
 ) -> None:
     code = bundle("hello", extra={"broken.py": b"def broken(:\n"})
     failed = _deploy(functions, function_id, code)
-    assert failed.status.value == "failed"  # type: ignore[attr-defined]
-    assert "broken.py" in failed.buildlogs  # type: ignore[attr-defined]
-    assert "SyntaxError" in failed.buildlogs  # type: ignore[attr-defined]
+    assert failed.status.value == "failed"
+    assert "broken.py" in failed.buildlogs
+    assert "SyntaxError" in failed.buildlogs
 
 
 def test_a_missing_entrypoint_fails_the_build(
     functions: Functions, function_id: str, bundle: Bundle
 ) -> None:
     failed = _deploy(functions, function_id, bundle("hello"), entrypoint="main.py")
-    assert failed.status.value == "failed"  # type: ignore[attr-defined]
-    assert "'main.py' is not a file in the archive" in failed.buildlogs  # type: ignore[attr-defined]
+    assert failed.status.value == "failed"
+    assert "'main.py' is not a file in the archive" in failed.buildlogs
 
 
 def test_commands_run_in_the_code_directory_with_output_in_the_logs(
@@ -262,12 +255,12 @@ def test_commands_run_in_the_code_directory_with_output_in_the_logs(
     ready = _deploy(
         functions, function_id, bundle("hello"), commands="echo built-it && ls http_functions.py"
     )
-    assert ready.status.value == "ready", ready.buildlogs  # type: ignore[attr-defined]
-    assert "built-it" in ready.buildlogs  # type: ignore[attr-defined]
+    assert ready.status.value == "ready", ready.buildlogs
+    assert "built-it" in ready.buildlogs
     failing = _deploy(functions, function_id, bundle("hello"), commands="echo oops; exit 3")
-    assert failing.status.value == "failed"  # type: ignore[attr-defined]
-    assert "oops" in failing.buildlogs  # type: ignore[attr-defined]
-    assert "exited with status 3" in failing.buildlogs  # type: ignore[attr-defined]
+    assert failing.status.value == "failed"
+    assert "oops" in failing.buildlogs
+    assert "exited with status 3" in failing.buildlogs
 
 
 def test_commands_that_run_too_long_fail_the_build(
@@ -278,9 +271,9 @@ def test_commands_that_run_too_long_fail_the_build(
     function_id = unique_id()
     functions.create(function_id, "slow", Runtime.PYTHON_3_11)
     failed = _deploy(functions, function_id, bundle("hello"), commands="sleep 30")
-    assert failed.status.value == "failed"  # type: ignore[attr-defined]
-    assert "timed out after 1 s" in failed.buildlogs  # type: ignore[attr-defined]
-    assert failed.buildduration < 10  # type: ignore[attr-defined]
+    assert failed.status.value == "failed"
+    assert "timed out after 1 s" in failed.buildlogs
+    assert failed.buildduration < 10
 
 
 def test_cancel_a_build_in_progress_and_not_a_finished_one(
@@ -295,7 +288,7 @@ def test_cancel_a_build_in_progress_and_not_a_finished_one(
     assert functions.get(function_id).deploymentid == ""
     ready = _deploy(functions, function_id, bundle("hello"))
     with pytest.raises(AppwriteException) as caught:
-        functions.update_deployment_status(function_id, ready.id)  # type: ignore[attr-defined]
+        functions.update_deployment_status(function_id, ready.id)
     assert caught.value.code == 400 and caught.value.type == "build_already_completed"
 
 
@@ -304,10 +297,10 @@ def test_activate_a_ready_deployment_and_refuse_a_failed_one(
 ) -> None:
     first = _deploy(functions, function_id, bundle("hello"), activate=False)
     failed = _deploy(functions, function_id, bundle("import_error"), activate=False)
-    activated = functions.update_function_deployment(function_id, first.id)  # type: ignore[attr-defined]
-    assert activated.deploymentid == first.id  # type: ignore[attr-defined]
+    activated = functions.update_function_deployment(function_id, first.id)
+    assert activated.deploymentid == first.id
     with pytest.raises(AppwriteException) as caught:
-        functions.update_function_deployment(function_id, failed.id)  # type: ignore[attr-defined]
+        functions.update_function_deployment(function_id, failed.id)
     assert caught.value.code == 400 and caught.value.type == "build_not_ready"
     with pytest.raises(AppwriteException) as caught:
         functions.update_function_deployment(function_id, "no-such-deployment")
@@ -318,8 +311,10 @@ def test_delete_the_active_deployment_clears_it(
     functions: Functions, function_id: str, bundle: Bundle, platform: PlatformProcess
 ) -> None:
     ready = _deploy(functions, function_id, bundle("hello"))
-    deployment_id = ready.id  # type: ignore[attr-defined]
-    assert functions.delete_deployment(function_id, deployment_id) == b""
+    deployment_id = ready.id
+    # The SDK types what a 204 gives back as a dict; it is the empty bytes.
+    deleted: object = functions.delete_deployment(function_id, deployment_id)
+    assert deleted == b""
     function = functions.get(function_id)
     assert function.deploymentid == "" and function.latestdeploymentid == ""
     assert not (platform.data_dir / "functions" / function_id / deployment_id).exists()
@@ -333,7 +328,7 @@ def test_download_source_is_gzip_bytes_and_output_is_the_build(
 ) -> None:
     code = bundle("hello")
     ready = _deploy(functions, function_id, code)
-    deployment_id = ready.id  # type: ignore[attr-defined]
+    deployment_id = ready.id
     assert functions.get_deployment_download(function_id, deployment_id) == code
     response = api.get(f"/v1/functions/{function_id}/deployments/{deployment_id}/download")
     assert response.headers["content-type"] == "application/gzip"
@@ -352,8 +347,8 @@ def test_duplicate_deployment_rebuilds_the_same_source(
 ) -> None:
     code = bundle("hello")
     first = _deploy(functions, function_id, code, activate=False)
-    copy = functions.create_duplicate_deployment(function_id, first.id)  # type: ignore[attr-defined]
-    assert copy.id != first.id  # type: ignore[attr-defined]
+    copy = functions.create_duplicate_deployment(function_id, first.id)
+    assert copy.id != first.id
     ready = wait_for_build(functions, function_id, copy.id)
     assert ready.status.value == "ready"
     assert functions.get_deployment_download(function_id, copy.id) == code

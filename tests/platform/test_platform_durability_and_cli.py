@@ -7,21 +7,12 @@ import time
 from collections.abc import Callable
 
 import httpx
-import platform_support as support
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from click.testing import CliRunner
-from platform_support import SITES, PlatformProcess, unique_id, wait_for_build
 
+from tests.platform._support import SITES, PlatformProcess, unique_id, wait_for_build
 from wixhttp.platform.cli import deploy_command, keys_group, publish_command
-
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
 
 Bundle = Callable[..., bytes]
 

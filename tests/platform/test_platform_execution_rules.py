@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.client import Client
 from appwrite.enums.execution_method import ExecutionMethod
@@ -24,40 +23,39 @@ from appwrite.exception import AppwriteException
 from appwrite.input_file import InputFile
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import PROJECT, PlatformProcess, make_bundle, wait_for_build
-from test_platform_executions_support import (
+
+from tests.platform._support import (
     FAST,
+    PROJECT,
+    PlatformProcess,
     at,
     epoch,
-    module_platform,
+    make_bundle,
+    module_process,
     new_function,
     wait_execution,
+    wait_for_build,
 )
 
 #: Default execution settings: scheduledAt at least 60 s ahead with minute precision, and 60
 #: guest creations per minute per IP (the guest tests here stay well under that).
-platform = module_platform("--activation-limit", "1000")
-#: Fast settings (scheduledAt 1 s ahead is enough, any precision) and 3 guest creations a minute.
-limited = module_platform(*FAST, "--execution-rate-limit", "3")
+PLATFORM_ARGS = ("--activation-limit", "1000")
 
 MAX_BODY = 10_485_760  # Appwrite's limit on `body`, in characters
 HEADERS_INVALID = "Invalid headers"
 
 
-key = support.key
-functions = support.functions
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
+    """Fast settings (scheduledAt 1 s ahead is enough, any precision) and 3 guest creations a
+    minute."""
+    yield from module_process(tmp_path_factory, *FAST, "--execution-rate-limit", "3")
 
 
 @pytest.fixture(scope="module")
 def function_id(functions: Functions) -> str:
     """A deployed function anyone may execute, shared by the validation tests."""
     return new_function(functions)
-
-
-@pytest.fixture
-def api(platform: PlatformProcess, key: str) -> Iterator[httpx.Client]:
-    with platform.http(key) as client:
-        yield client
 
 
 @pytest.fixture

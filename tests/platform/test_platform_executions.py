@@ -6,37 +6,33 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.exception import AppwriteException
+from appwrite.models.execution import Execution
+from appwrite.models.headers import Headers
 from appwrite.query import Query
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess
-from test_platform_executions_support import (
+
+from tests._servers import wait_until
+from tests.platform._support import (
     FAST,
     RUNTIME,
+    PlatformProcess,
     at,
     epoch,
     marks,
-    module_platform,
     new_function,
     wait_execution,
-    wait_until,
 )
-
 from wixhttp.platform.capture import ERRORS_TRUNCATED, TRUNCATED
 
-platform = module_platform(*FAST)
-
-
-key = support.key
-functions = support.functions
+PLATFORM_ARGS = FAST
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +41,8 @@ def function_id(functions: Functions) -> str:
     return new_function(functions, timeout=10)
 
 
-@pytest.fixture
-def api(platform: PlatformProcess, key: str) -> Iterator[httpx.Client]:
-    with platform.http(key) as client:
-        yield client
-
-
-def _headers(items: list[dict[str, str]] | list[object]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        data = item if isinstance(item, dict) else item.model_dump()  # type: ignore[attr-defined]
-        out[data["name"]] = data["value"]
-    return out
+def _headers(items: Sequence[Headers]) -> dict[str, str]:
+    return {item.name: item.value for item in items}
 
 
 # -- synchronous ---------------------------------------------------------------------------------
@@ -282,12 +268,13 @@ def test_a_synchronous_execution_past_the_sync_cap_gets_408_and_is_recorded_fail
     [execution] = functions.list_executions(function_id).executions
     assert execution.status.value == "failed" and execution.responsestatuscode == 500
     assert "timed out after 2 seconds" in execution.errors
+
     # The handler ran on; its logs join the record when it finishes.
-    later = wait_until(
-        lambda: (e := functions.get_execution(function_id, execution.id)).logs and e,
-        timeout=10,
-        what="the late logs",
-    )
+    def with_logs() -> Execution | None:
+        record = functions.get_execution(function_id, execution.id)
+        return record if record.logs else None
+
+    later = wait_until(with_logs, timeout=10, what="the late logs")
     assert later.logs == "sleeping 3.5\nwoke up\n" and later.status.value == "failed"
 
 

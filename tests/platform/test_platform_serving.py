@@ -9,21 +9,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
-import platform_support as support
 import pytest
 from appwrite.enums.execution_method import ExecutionMethod
 from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
-from platform_support import PlatformProcess, unique_id, wait_for_build
 
-# Shared fixtures (a conftest.py here would shadow tests/conftest.py; see platform_support).
-api = support.api
-bundle = support.bundle
-functions = support.functions
-key = support.key
-platform = support.platform
-start_platform = support.start_platform
+from tests.platform._support import PlatformProcess, unique_id, wait_for_build
 
 Bundle = Callable[..., bytes]
 

@@ -1,16 +1,8 @@
-"""Helpers and fixtures for the platform's tests: a real platform process, keys, bundles, the SDK.
+"""What the platform's tests share besides fixtures (those are in ``conftest.py``): a real platform
+process, keys, bundles of the fixture sites under ``sites/``, deploys and bounded waits.
 
-Test modules import the fixtures they use from here (``from platform_support import
-platform, key``): a ``tests/platform/conftest.py`` would shadow ``tests/conftest.py``, which the
-core's tests import from by name.
-
-
-- ``platform``: one platform process per test module (``python -m wixhttp.platform`` on a
-  temp data dir and a free port); tests use unique function ids so they do not interfere.
-- ``start_platform``: for tests that need their own process (restarts, other settings).
-- ``bundle(site, ...)``: a ``.tar.gz`` of a fixture site under ``tests/platform/sites/``.
-- ``functions``: the official SDK's ``Functions`` service with an all-scopes key.
-Every wait is bounded.
+Fast settings and the execution helpers (``FAST``, ``new_function``, ``wait_execution``...) serve
+the execution, cron and recovery tests. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -19,37 +11,40 @@ import io
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from appwrite.client import Client
+from appwrite.enums.runtime import Runtime
+from appwrite.input_file import InputFile
+from appwrite.models.deployment import Deployment
+from appwrite.models.execution import Execution
 from appwrite.services.functions import Functions
 from click.testing import CliRunner
 
+from tests._servers import free_port, wait_until
 from wixhttp.platform.cli import keys_group
 
 SITES = Path(__file__).resolve().parent / "sites"
 ALL_SCOPES = "functions.read,functions.write,executions.read,executions.write"
 PROJECT = "default"
+#: Settings that keep the tests fast: 2 s synchronous cap, scheduledAt 1 s ahead is enough.
+FAST = ("--activation-limit", "1000", "--sync-timeout", "2", "--min-schedule-lead", "1")
+RUNTIME = Runtime.PYTHON_3_11
+FINISHED = ("completed", "failed")
 _ids = itertools.count(1)
 
 
 def unique_id(prefix: str = "fn") -> str:
     return f"{prefix}-{os.getpid()}-{next(_ids)}-{time.monotonic_ns() % 10**6}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class PlatformProcess:
@@ -139,6 +134,15 @@ class PlatformProcess:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
+def module_process(
+    tmp_path_factory: pytest.TempPathFactory, *args: str
+) -> Iterator[PlatformProcess]:
+    """The body of a module-scoped fixture (``yield from``): one process with ``args``."""
+    process = PlatformProcess(tmp_path_factory.mktemp("platform") / "data", *args).start()
+    yield process
+    process.stop()
+
+
 def make_bundle(site: str | Path, *, extra: dict[str, bytes] | None = None) -> bytes:
     """A ``.tar.gz`` of a fixture site (name under ``sites/``, or a directory)."""
     directory = site if isinstance(site, Path) else SITES / site
@@ -155,7 +159,7 @@ def make_bundle(site: str | Path, *, extra: dict[str, bytes] | None = None) -> b
     return buffer.getvalue()
 
 
-def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -> Any:
+def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -> Deployment:
     """Poll until the deployment is ready, failed or canceled (at most 60 s)."""
     deadline = time.monotonic() + 60
     while True:
@@ -166,45 +170,51 @@ def wait_for_build(functions: Functions, function_id: str, deployment_id: str) -
         time.sleep(0.05)
 
 
-@pytest.fixture
-def start_platform(tmp_path: Path) -> Iterator[Callable[..., PlatformProcess]]:
-    started: list[PlatformProcess] = []
-
-    def start(*args: str, data_dir: Path | None = None) -> PlatformProcess:
-        process = PlatformProcess(data_dir or tmp_path / "data", *args).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
+# -- executions ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
-    process = PlatformProcess(
-        tmp_path_factory.mktemp("platform") / "data", "--activation-limit", "1000"
-    ).start()
-    yield process
-    process.stop()
+def deploy(functions: Functions, function_id: str, site: str = "executions") -> str:
+    created = functions.create_deployment(
+        function_id, InputFile.from_bytes(make_bundle(site), "code.tar.gz"), True
+    )
+    ready = wait_for_build(functions, function_id, created.id)
+    assert ready.status.value == "ready", ready.buildlogs
+    return str(created.id)
 
 
-@pytest.fixture(scope="module")
-def key(platform: PlatformProcess) -> str:
-    return platform.create_key()
+def new_function(functions: Functions, *, deployed: bool = True, **options: Any) -> str:
+    """A function (execute any, unless given) running ``sites/executions``."""
+    function_id = unique_id("ex")
+    options.setdefault("execute", ["any"])
+    functions.create(function_id, function_id, RUNTIME, **options)
+    if deployed:
+        deploy(functions, function_id)
+    return function_id
 
 
-@pytest.fixture(scope="module")
-def functions(platform: PlatformProcess, key: str) -> Functions:
-    return platform.functions(key)
+def wait_execution(
+    functions: Functions,
+    function_id: str,
+    execution_id: str,
+    statuses: tuple[str, ...] = FINISHED,
+    timeout: float = 20.0,
+) -> Execution:
+    def check() -> Execution | None:
+        execution = functions.get_execution(function_id, execution_id)
+        return execution if execution.status.value in statuses else None
+
+    return wait_until(check, timeout, what=f"{execution_id} to be one of {statuses}")
 
 
-@pytest.fixture
-def api(platform: PlatformProcess, key: str) -> Iterator[httpx.Client]:
-    with platform.http(key) as client:
-        yield client
+def at(seconds_from_now: float) -> str:
+    """An ISO 8601 time ``seconds_from_now`` ahead (UTC, milliseconds)."""
+    moment = datetime.fromtimestamp(time.time() + seconds_from_now, timezone.utc)
+    return moment.isoformat(timespec="milliseconds")
 
 
-@pytest.fixture
-def bundle() -> Callable[..., bytes]:
-    return make_bundle
+def epoch(stamp: str) -> float:
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def marks(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []

@@ -1,0 +1,1 @@
+"""The platform's tests: most against a real ``python -m wixhttp.platform`` process."""
