@@ -8,7 +8,7 @@ talks to :class:`Store` in plain dicts keyed by column name and never builds SQL
 Tables: ``api_keys``, ``functions``, ``variables``, ``deployments``, ``activations``,
 ``executions`` and ``cron_ticks``. Every row has a ``seq`` (Appwrite's ``$sequence``: insertion
 order, the default sort and tie-break). Executions are mostly written in batches by
-:class:`wixhttp.platform.writer.BatchWriter` through :meth:`Store.write_executions`.
+:class:`wixhttp.platform.executions.BatchWriter` through :meth:`Store.write_executions`.
 """
 
 from __future__ import annotations
