@@ -57,7 +57,7 @@ INJECTED_HEADERS = (
     "x-appwrite-client-ip",
 )
 INJECTED_HEADER_BYTES = frozenset(name.encode() for name in INJECTED_HEADERS)
-#: Hop-by-hop headers (RFC 9110 7.6.1), never forwarded.
+#: Hop-by-hop headers (RFC 2616, 13.5.1): they concern one connection, never forwarded.
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -220,7 +220,7 @@ def kept_headers(pairs: Iterable[tuple[str, str]], allowed: frozenset[str]) -> l
     return [{"name": name, "value": value} for name, value in pairs if name.lower() in allowed]
 
 
-def decode_pairs(headers: Headers) -> list[tuple[str, str]]:
+def _decode_pairs(headers: Headers) -> list[tuple[str, str]]:
     return [(k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in headers]
 
 
@@ -289,7 +289,7 @@ def http_execution(
     ``http``), less its outcome; ``headers`` are the caller's."""
     caller_headers = [(k, v) for k, v in headers if k not in INJECTED_HEADER_BYTES]
     kept = kept_headers(
-        [*decode_pairs(caller_headers), ("x-appwrite-client-ip", client_ip)], REQUEST_HEADERS_KEPT
+        [*_decode_pairs(caller_headers), ("x-appwrite-client-ip", client_ip)], REQUEST_HEADERS_KEPT
     )
     return {
         "id": execution_id,
@@ -310,7 +310,7 @@ def finished(outcome: Outcome, updated_at: str) -> Row:
     return {
         "status": "failed" if outcome.status >= 500 else "completed",
         "response_status_code": outcome.status,
-        "response_headers": kept_headers(decode_pairs(outcome.headers), RESPONSE_HEADERS_KEPT),
+        "response_headers": kept_headers(_decode_pairs(outcome.headers), RESPONSE_HEADERS_KEPT),
         "logs": outcome.logs,
         "errors": outcome.errors,
         "duration": round(outcome.duration, 6),

@@ -1,4 +1,5 @@
-"""The platform's state and its moving parts: store, build queue, worker pool, route cache.
+"""The platform's state and its moving parts: store, build queue, worker pool, targets, and
+the executions with their writer and scheduler, built and started in dependency order.
 
 The HTTP layer (:mod:`wixhttp.platform.api`) validates requests and maps results to JSON; the
 rules that span several tables (which deployment is active, what the latest one is, which
@@ -214,6 +215,7 @@ class Platform:
     # -- serving ---------------------------------------------------------------------------------
 
     async def function_routes(self, function_id: str) -> Target | None:
+        """:meth:`Targets.lookup` (for the HTTP layer, until it holds the targets itself)."""
         return await self.targets.lookup(function_id)
 
     async def variables_changed(self, function_id: str) -> None:
