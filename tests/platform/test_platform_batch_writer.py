@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from wixhttp.platform.executions import BatchWriter
 from wixhttp.platform.store import ExecutionOp
+from wixhttp.platform.writer import BatchWriter
 
 
 class FlakyStore:

@@ -1,7 +1,7 @@
 """Cron schedules, executions surviving a crash and a restart, and the ``executions`` and
 ``logs`` commands.
 
-Cron policy (``wixhttp/platform/executions.py``, ``Executions._reload``/``_tick``/``_fire``):
+Cron policy (``wixhttp/platform/scheduler.py``, ``Scheduler._reload``/``_tick``/``_fire``):
 one execution per tick, and the last tick fired is stored with its execution, so a tick
 never fires twice. Ticks are never replayed: not those missed while the platform was down
 (on start-up the next tick is the first one after the current time and after the last one
@@ -37,7 +37,8 @@ from tests.platform._support import (
     new_function,
     wait_execution,
 )
-from wixhttp.platform.executions import DEFAULT_SCHEDULE_PATH, INTERRUPTED
+from wixhttp.platform.executions import INTERRUPTED
+from wixhttp.platform.scheduler import DEFAULT_SCHEDULE_PATH
 
 PLATFORM_ARGS = FAST
 

@@ -1,4 +1,5 @@
-"""The platform's state and its moving parts: store, build queue, worker pool, route cache.
+"""The platform's state and its moving parts: store, build queue, worker pool, targets, and
+the executions with their writer and scheduler, built and started in dependency order.
 
 The HTTP layer (:mod:`wixhttp.platform.api`) validates requests and maps results to JSON; the
 rules that span several tables (which deployment is active, what the latest one is, which
@@ -17,11 +18,14 @@ from typing import Any
 from wixhttp.platform import models
 from wixhttp.platform.auth import DEFAULT_PROJECT, KeyCache
 from wixhttp.platform.builds import UNFINISHED, BuildConfig, Builder, Paths
-from wixhttp.platform.executions import ExecutionConfig, Executions
+from wixhttp.platform.executions import ExecutionConfig, ExecutionService
+from wixhttp.platform.scheduler import Scheduler
 from wixhttp.platform.store import Store, now
-from wixhttp.platform.workers import WorkerPool, WorkerSpec, worker_env
+from wixhttp.platform.targets import Target, Targets
+from wixhttp.platform.workers import WorkerPool
+from wixhttp.platform.writer import BatchWriter
 
-__all__ = ["FunctionRoutes", "Platform", "PlatformConfig"]
+__all__ = ["Platform", "PlatformConfig"]
 
 log = logging.getLogger("wixhttp.platform")
 Row = dict[str, Any]
@@ -45,16 +49,6 @@ class PlatformConfig:
         return f"http://{host}:{self.port}/v1"
 
 
-@dataclass(frozen=True)
-class FunctionRoutes:
-    """What the proxy needs to know about a function, cached until the function changes."""
-
-    function: Row
-    production: WorkerSpec | None  # the active deployment
-    development: WorkerSpec | None  # the latest ready deployment
-    active_status: str = ""  # the active deployment's status ("" if there is none)
-
-
 class Platform:
     def __init__(self, config: PlatformConfig, store: Store | None = None) -> None:
         self.config = config
@@ -70,16 +64,31 @@ class Platform:
             self._build_finished,
         )
         self.workers = WorkerPool()
-        self.executions = Executions(self, config.executions)
-        self._routes: dict[str, FunctionRoutes] = {}
-        self._changes = 0  # counts invalidations: a lookup that saw one meanwhile is not cached
+        self.targets = Targets(self.store, self.paths, self.project_id, config.endpoint)
+        self.writer = BatchWriter(
+            self.store,
+            delay=config.executions.write_delay,
+            max_pending=config.executions.max_pending_records,
+        )
+        self.scheduler = Scheduler(self.store, self.targets, self.project_id, config.endpoint)
+        self.executions = ExecutionService(
+            self.store,
+            self.writer,
+            self.targets,
+            self.workers,
+            self.scheduler,
+            self.project_id,
+            config.executions,
+        )
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.store.init()
+        self.writer.start()
         await self.executions.start()
+        await self.scheduler.start()
         self.builder.start()
         for row in await self.store.deployments_with_status(UNFINISHED):
             if row["status"] != "waiting":
@@ -93,7 +102,9 @@ class Platform:
             self.builder.enqueue(row)
 
     async def stop(self) -> None:
+        await self.scheduler.stop()
         await self.executions.stop()
+        await self.writer.stop()
         await self.builder.stop()
         await self.workers.close()
         await self.store.close()
@@ -104,9 +115,8 @@ class Platform:
     # -- functions & deployments -----------------------------------------------------------------
 
     def invalidate(self, function_id: str) -> None:
-        self._changes += 1
-        self._routes.pop(function_id, None)
-        self.executions.function_changed(function_id)  # its cron schedule may have changed
+        self.targets.invalidate(function_id)
+        self.scheduler.function_changed(function_id)  # its cron schedule may have changed
 
     async def update_function(self, function_id: str, values: dict[str, Any]) -> Row | None:
         row = await self.store.update_function(self.project_id, function_id, values)
@@ -191,7 +201,7 @@ class Platform:
         function = await self.store.get_function(self.project_id, function_id)
         if function is None:
             return False
-        await self.executions.writer.flush()  # its pending execution records go with it
+        await self.writer.flush()  # its pending execution records go with it
         removed = await self.store.delete_function(self.project_id, function_id)
         self.invalidate(function_id)
         for deployment_id in removed:
@@ -204,59 +214,9 @@ class Platform:
 
     # -- serving ---------------------------------------------------------------------------------
 
-    async def function_routes(self, function_id: str) -> FunctionRoutes | None:
-        cached = self._routes.get(function_id)
-        if cached is not None:
-            return cached
-        changes = self._changes
-        function = await self.store.get_function(self.project_id, function_id)
-        if function is None:
-            return None
-        variables = await self.store.function_variables(self.project_id, function_id)
-        production = None
-        active_status = ""
-        if function["deployment_id"]:
-            deployment = await self.store.get_deployment(function["deployment_id"])
-            if deployment is not None and deployment["function_id"] == function_id:
-                active_status = str(deployment["status"])
-                if active_status == "ready":
-                    production = self._spec(function, deployment, variables)
-        development = None
-        ready = await self.store.latest_ready_deployment(self.project_id, function_id)
-        if ready is not None:
-            development = self._spec(function, ready, variables)
-        routes = FunctionRoutes(function, production, development, active_status)
-        if changes == self._changes:  # else what was read may already be stale
-            self._routes[function_id] = routes
-        return routes
-
-    def _spec(self, function: Row, deployment: Row, variables: list[Row]) -> WorkerSpec:
-        code = self.paths.code(function["id"], deployment["id"])
-        runtime = function["runtime"]
-        _key, _, version = runtime.rpartition("-")
-        env = {
-            "APPWRITE_FUNCTION_API_ENDPOINT": self.config.endpoint,
-            "APPWRITE_FUNCTION_ID": function["id"],
-            "APPWRITE_FUNCTION_NAME": function["name"],
-            "APPWRITE_FUNCTION_DEPLOYMENT": deployment["id"],
-            "APPWRITE_FUNCTION_PROJECT_ID": self.project_id,
-            "APPWRITE_FUNCTION_RUNTIME_NAME": "Python",
-            "APPWRITE_FUNCTION_RUNTIME_VERSION": version,
-            "APPWRITE_FUNCTION_CPUS": "1",
-            "APPWRITE_FUNCTION_MEMORY": "512",
-            "APPWRITE_VERSION": "1.9.6",
-            "APPWRITE_REGION": "default",
-            "APPWRITE_DEPLOYMENT_TYPE": deployment["type"],
-        }
-        env.update({v["key"]: v["value"] for v in variables})
-        return WorkerSpec(
-            function_id=function["id"],
-            deployment_id=deployment["id"],
-            entry=code / deployment["entrypoint"],
-            env=worker_env(code, env),
-            timeout=float(function["timeout"]),
-            log_path=self.paths.deployment_dir(function["id"], deployment["id"]) / "worker.log",
-        )
+    async def function_routes(self, function_id: str) -> Target | None:
+        """:meth:`Targets.lookup` (for the HTTP layer, until it holds the targets itself)."""
+        return await self.targets.lookup(function_id)
 
     async def variables_changed(self, function_id: str) -> None:
         """Variables are environment variables: restart the function's workers to apply them."""
