@@ -1,14 +1,32 @@
-"""The store on its own, in process."""
+"""The store on its own, in process: its rows and its errors."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.queries import ListRequest
-from wixhttp.platform.store import CursorNotFound, Store, StoreError
+from wixhttp.platform.store import CursorNotFound, Store, StoreError, rows, tables
+
+
+@pytest.mark.parametrize(
+    ("row", "table", "left_out"),
+    [
+        (rows.KeyRow, tables.api_keys, ()),
+        (rows.FunctionRow, tables.functions, ()),
+        (rows.VariableRow, tables.variables, ()),
+        (rows.DeploymentRow, tables.deployments, ()),
+        (rows.ActivationRow, tables.activations, ()),
+        (rows.ExecutionRow, tables.executions, ("pending_headers", "pending_body")),
+        (rows.PendingExecutionRow, tables.executions, ()),
+    ],
+)
+def test_each_row_type_has_its_tables_columns(row: Any, table: Any, left_out: tuple[str]) -> None:
+    columns = [c.key for c in table.columns if c.key not in left_out]
+    assert list(row.__annotations__) == columns
 
 
 async def test_an_unknown_cursor_is_the_stores_own_error(tmp_path: Path) -> None:

@@ -2,8 +2,9 @@
 
 :class:`Store` is composed of one query class per aggregate (keys, functions with their
 variables and activation, deployments, executions with cron ticks), all over one engine. Callers
-talk to it in plain dicts keyed by column name and never build SQL themselves; it raises
-:class:`StoreError` (never an HTTP error): the API decides what each one answers.
+talk to it in plain dicts keyed by column name (their shapes are typed in ``rows.py``) and never
+build SQL themselves. It raises :class:`StoreError` (never an HTTP error): the API decides what
+each one answers.
 """
 
 from __future__ import annotations
@@ -22,6 +23,15 @@ from wixhttp.platform.store.deployments import DeploymentQueries
 from wixhttp.platform.store.executions import ExecutionOp, ExecutionQueries
 from wixhttp.platform.store.functions import FunctionQueries
 from wixhttp.platform.store.keys import KeyQueries
+from wixhttp.platform.store.rows import (
+    ActivationRow,
+    DeploymentRow,
+    ExecutionRow,
+    FunctionRow,
+    KeyRow,
+    PendingExecutionRow,
+    VariableRow,
+)
 from wixhttp.platform.store.tables import (
     DEPLOYMENT_ATTRIBUTES,
     EXECUTION_ATTRIBUTES,
@@ -35,11 +45,18 @@ __all__ = [
     "EXECUTION_ATTRIBUTES",
     "FUNCTION_ATTRIBUTES",
     "VARIABLE_ATTRIBUTES",
+    "ActivationRow",
     "CursorNotFound",
+    "DeploymentRow",
     "Duplicate",
     "ExecutionOp",
+    "ExecutionRow",
+    "FunctionRow",
+    "KeyRow",
+    "PendingExecutionRow",
     "Store",
     "StoreError",
+    "VariableRow",
     "metadata",
     "new_id",
     "now",

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, event, insert, select, update
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -34,9 +34,11 @@ __all__ = [
     "new_id",
     "now",
     "sqlite_url",
+    "typed",
 ]
 
 Row = dict[str, Any]
+R = TypeVar("R")  # a row type of rows.py
 
 
 class StoreError(Exception):
@@ -80,6 +82,11 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def typed(kind: type[R], row: Mapping[Any, Any]) -> R:
+    """A copy of a database row, as the ``kind`` of row (see rows.py) its query selected."""
+    return cast(R, dict(row))
 
 
 def sqlite_url(data_dir: Path) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from wixhttp.platform import queries
-from wixhttp.platform.store.base import Row, StoreBase, now
+from wixhttp.platform.store.base import Row, StoreBase, now, typed
+from wixhttp.platform.store.rows import DeploymentRow
 from wixhttp.platform.store.tables import DEPLOYMENT_ATTRIBUTES, deployments, functions
 
 __all__ = ["DeploymentQueries"]
@@ -62,11 +63,8 @@ class DeploymentQueries(StoreBase):
             )
             if result.rowcount == 0:
                 return None
-            row = (
-                (await conn.execute(select(deployments).where(deployments.c.id == deployment_id)))
-                .mappings()
-                .one()
-            )
+            selected = select(deployments).where(deployments.c.id == deployment_id)
+            row = typed(DeploymentRow, (await conn.execute(selected)).mappings().one())
             function = (functions.c.project_id == row["project_id"]) & (
                 functions.c.id == row["function_id"]
             )
