@@ -259,6 +259,7 @@ def test_cursor_to_a_missing_document_is_cursor_not_found(functions: Functions) 
         functions.list(queries=[Query.cursor_after("does-not-exist")])
     assert caught.value.code == 400
     assert caught.value.type == "general_cursor_not_found"
+    assert caught.value.message == 'Document with ID "does-not-exist" could not be found.'
 
 
 def test_queries_may_come_as_brackets_or_repeated(api: httpx.Client) -> None:

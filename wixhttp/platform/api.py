@@ -47,6 +47,7 @@ from wixhttp.platform.store import (
     EXECUTION_ATTRIBUTES,
     FUNCTION_ATTRIBUTES,
     VARIABLE_ATTRIBUTES,
+    CursorNotFound,
     Duplicate,
     new_id,
     now,
@@ -1312,6 +1313,12 @@ async def _appwrite_error(request: Request, exc: Exception) -> Response:
     return _error_response(exc)
 
 
+async def _cursor_not_found(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CursorNotFound)
+    message = f'Document with ID "{exc.cursor}" could not be found.'
+    return _error_response(AppwriteError(400, "general_cursor_not_found", message))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
@@ -1384,6 +1391,7 @@ def create_platform_app(config: PlatformConfig, platform: Platform | None = None
         lifespan=lifespan,
         exception_handlers={
             AppwriteError: _appwrite_error,
+            CursorNotFound: _cursor_not_found,
             HTTPException: _http_error,
             Exception: _server_error,
         },

@@ -1,0 +1,73 @@
+"""Persistence: SQLAlchemy 2 Core tables and the queries the platform needs, async.
+
+:class:`Store` is composed of one query class per aggregate (keys, functions with their
+variables and activation, deployments, executions with cron ticks), all over one engine. Callers
+talk to it in plain dicts keyed by column name (their shapes are typed in ``rows.py``) and never
+build SQL themselves. It raises :class:`StoreError` (never an HTTP error): the API decides what
+each one answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wixhttp.platform.store.base import (
+    CursorNotFound,
+    Duplicate,
+    StoreError,
+    new_id,
+    now,
+    sqlite_url,
+)
+from wixhttp.platform.store.deployments import DeploymentQueries
+from wixhttp.platform.store.executions import ExecutionOp, ExecutionQueries
+from wixhttp.platform.store.functions import FunctionQueries
+from wixhttp.platform.store.keys import KeyQueries
+from wixhttp.platform.store.rows import (
+    ActivationRow,
+    DeploymentRow,
+    ExecutionRow,
+    FunctionRow,
+    KeyRow,
+    PendingExecutionRow,
+    VariableRow,
+)
+from wixhttp.platform.store.tables import (
+    DEPLOYMENT_ATTRIBUTES,
+    EXECUTION_ATTRIBUTES,
+    FUNCTION_ATTRIBUTES,
+    VARIABLE_ATTRIBUTES,
+    metadata,
+)
+
+__all__ = [
+    "DEPLOYMENT_ATTRIBUTES",
+    "EXECUTION_ATTRIBUTES",
+    "FUNCTION_ATTRIBUTES",
+    "VARIABLE_ATTRIBUTES",
+    "ActivationRow",
+    "CursorNotFound",
+    "DeploymentRow",
+    "Duplicate",
+    "ExecutionOp",
+    "ExecutionRow",
+    "FunctionRow",
+    "KeyRow",
+    "PendingExecutionRow",
+    "Store",
+    "StoreError",
+    "VariableRow",
+    "metadata",
+    "new_id",
+    "now",
+    "sqlite_url",
+]
+
+
+class Store(KeyQueries, FunctionQueries, DeploymentQueries, ExecutionQueries):
+    """All reads and writes of the platform's state."""
+
+    @classmethod
+    def in_directory(cls, data_dir: Path) -> Store:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return cls(sqlite_url(data_dir))

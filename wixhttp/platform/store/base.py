@@ -1,0 +1,179 @@
+"""The store's engine and the helpers every aggregate's queries share; ``now()`` and ``new_id()``
+(the platform's clock and ids); the store's own errors, which say what went wrong with the data
+and leave its HTTP answer to the API.
+
+The embedded backend is SQLite through aiosqlite (WAL, so the ``keys`` CLI can write while the
+server runs). Nothing here is SQLite-specific except :func:`_sqlite_pragmas`; a PostgreSQL
+backend needs only another URL (``postgresql+asyncpg://...``) and that driver.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import ColumnElement, Table, event, insert, select, update
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from wixhttp.platform import queries
+from wixhttp.platform.store.tables import metadata
+
+__all__ = [
+    "CursorNotFound",
+    "Duplicate",
+    "Row",
+    "StoreBase",
+    "StoreError",
+    "new_id",
+    "now",
+    "sqlite_url",
+    "typed",
+]
+
+Row = dict[str, Any]
+R = TypeVar("R")  # a row type of rows.py
+
+
+class StoreError(Exception):
+    """The data refused an operation."""
+
+
+class Duplicate(StoreError):
+    """A unique constraint said no (e.g. the function id is taken)."""
+
+
+class CursorNotFound(StoreError):
+    """A list query's cursor names no row in the list's scope."""
+
+    def __init__(self, cursor: str) -> None:
+        super().__init__(cursor)
+        self.cursor = cursor
+
+
+_second: list[Any] = [-1, ""]  # the last whole second formatted by now(), and its text
+
+
+def now() -> str:
+    """The current time the way Appwrite writes it: ``2025-01-01T00:00:00.000+00:00``
+    (UTC; the date and time of day are formatted once a second: this runs per request)."""
+    stamp = time.time()
+    second = int(stamp)
+    if second != _second[0]:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
+    return f"{_second[1]}.{int((stamp - second) * 1000):03d}+00:00"
+
+
+def new_id() -> str:
+    """An id like the SDK's ``ID.unique()``: 13 hex digits of time plus 7 random ones."""
+    micros = time.time_ns() // 1000
+    return f"{micros // 1_000_000:08x}{micros % 1_000_000:05x}{secrets.token_hex(4)[:7]}"
+
+
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def typed(kind: type[R], row: Mapping[Any, Any]) -> R:
+    """A copy of a database row, as the ``kind`` of row (see rows.py) its query selected."""
+    return cast(R, dict(row))
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite+aiosqlite:///{data_dir / 'platform.db'}"
+
+
+class StoreBase:
+    """The engine, the schema's creation, and the single-table queries the aggregates share."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def init(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def _one(self, table: Table, *where: ColumnElement[bool]) -> Row | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(table).where(*where))).mappings().first()
+        return dict(row) if row is not None else None
+
+    async def _insert(self, table: Table, values: Mapping[str, Any]) -> Row:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(insert(table).values(**values))
+        except IntegrityError as exc:
+            raise Duplicate(str(exc.orig)) from None
+        return dict(values)
+
+    async def _update(
+        self,
+        table: Table,
+        values: Mapping[str, Any],
+        *key: ColumnElement[bool],
+        condition: Sequence[ColumnElement[bool]] = (),
+    ) -> Row | None:
+        """Update the row identified by ``key`` (if ``condition`` holds); returns it after."""
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(update(table).where(*key, *condition).values(**values))
+                if result.rowcount == 0:
+                    return None
+                row = (await conn.execute(select(table).where(*key))).mappings().first()
+        except IntegrityError as exc:
+            raise Duplicate(str(exc.orig)) from None
+        return dict(row) if row is not None else None
+
+    async def _list(
+        self,
+        table: Table,
+        scope: Sequence[ColumnElement[bool]],
+        attributes: Mapping[str, KeyedColumnElement[Any]],
+        request: queries.ListRequest,
+        search_targets: Sequence[ColumnElement[Any]] = (),
+        columns: Sequence[ColumnElement[Any]] = (),
+    ) -> tuple[list[Row], int]:
+        base = (select(*columns) if columns else select(table)).where(*scope)
+        async with self.engine.connect() as conn:
+            cursor_row: Row | None = None
+            if request.cursor is not None:
+                found = (
+                    (await conn.execute(base.where(table.c.id == request.cursor)))
+                    .mappings()
+                    .first()
+                )
+                if found is None:
+                    raise CursorNotFound(request.cursor)
+                cursor_row = {name: found[column.key] for name, column in attributes.items()}
+            stmt, reverse = queries.select_page(
+                base,
+                request,
+                attributes,
+                sequence=table.c.seq,
+                search_targets=search_targets,
+                cursor_row=cursor_row,
+            )
+            rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+            total = 0
+            if request.total:
+                counted = queries.count(base, request, attributes, search_targets=search_targets)
+                total = int((await conn.execute(counted)).scalar_one())
+        if reverse:
+            rows.reverse()
+        return rows, total

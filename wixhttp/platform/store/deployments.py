@@ -1,0 +1,167 @@
+"""The deployment aggregate: uploads, chunk counts and the end of a build."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from wixhttp.platform import queries
+from wixhttp.platform.store.base import Row, StoreBase, now, typed
+from wixhttp.platform.store.rows import DeploymentRow
+from wixhttp.platform.store.tables import DEPLOYMENT_ATTRIBUTES, deployments, functions
+
+__all__ = ["DeploymentQueries"]
+
+
+class DeploymentQueries(StoreBase):
+    """Reads and writes of ``deployments`` (and the function's deployment columns a build
+    finishing updates)."""
+
+    async def create_deployment(self, values: Mapping[str, Any]) -> Row:
+        return await self._insert(deployments, {"routes": [], **values})
+
+    async def get_deployment(self, deployment_id: str) -> Row | None:
+        return await self._one(deployments, deployments.c.id == deployment_id)
+
+    async def list_deployments(
+        self, project_id: str, function_id: str, request: queries.ListRequest
+    ) -> tuple[list[Row], int]:
+        return await self._list(
+            deployments,
+            [deployments.c.project_id == project_id, deployments.c.function_id == function_id],
+            DEPLOYMENT_ATTRIBUTES,
+            request,
+            [deployments.c.id, deployments.c.status, deployments.c.type],
+        )
+
+    async def update_deployment(
+        self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str] = ()
+    ) -> Row | None:
+        """Update a deployment (only while its status is one of ``only_if_status``, if given)."""
+        condition = [deployments.c.status.in_(only_if_status)] if only_if_status else []
+        return await self._update(
+            deployments,
+            {**values, "updated_at": now()},
+            deployments.c.id == deployment_id,
+            condition=condition,
+        )
+
+    async def finish_deployment(
+        self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str]
+    ) -> Row | None:
+        """End a build, in one transaction: update the deployment (if its status is still one
+        of ``only_if_status``); if it is now ready and meant to be activated, make it the
+        function's active deployment; keep ``latestDeploymentStatus`` in step."""
+        stamp = now()
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(deployments)
+                .where(deployments.c.id == deployment_id, deployments.c.status.in_(only_if_status))
+                .values(**values, updated_at=stamp)
+            )
+            if result.rowcount == 0:
+                return None
+            selected = select(deployments).where(deployments.c.id == deployment_id)
+            row = typed(DeploymentRow, (await conn.execute(selected)).mappings().one())
+            function = (functions.c.project_id == row["project_id"]) & (
+                functions.c.id == row["function_id"]
+            )
+            await conn.execute(
+                update(functions)
+                .where(function, functions.c.latest_deployment_id == deployment_id)
+                .values(latest_deployment_status=row["status"], updated_at=stamp)
+            )
+            if row["status"] == "ready" and row["activate"]:
+                await conn.execute(
+                    update(functions)
+                    .where(function)
+                    .values(
+                        deployment_id=deployment_id,
+                        deployment_created_at=row["created_at"],
+                        live=True,
+                        updated_at=stamp,
+                    )
+                )
+        return dict(row)
+
+    async def record_chunk(self, deployment_id: str) -> Row | None:
+        """Count one more uploaded chunk, atomically; returns the deployment after it."""
+        return await self._update(
+            deployments,
+            {"chunks_uploaded": deployments.c.chunks_uploaded + 1, "updated_at": now()},
+            deployments.c.id == deployment_id,
+        )
+
+    async def delete_deployment(self, deployment_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(deployments).where(deployments.c.id == deployment_id)
+            )
+            return bool(result.rowcount)
+
+    async def latest_deployment(self, project_id: str, function_id: str) -> Row | None:
+        """The newest upload that has fully arrived."""
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(deployments)
+                        .where(
+                            deployments.c.project_id == project_id,
+                            deployments.c.function_id == function_id,
+                            deployments.c.chunks_uploaded >= deployments.c.chunks_total,
+                        )
+                        .order_by(deployments.c.seq.desc())
+                        .limit(1)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    async def latest_ready_deployment(self, project_id: str, function_id: str) -> Row | None:
+        async with self.engine.connect() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        select(deployments)
+                        .where(
+                            deployments.c.project_id == project_id,
+                            deployments.c.function_id == function_id,
+                            deployments.c.status == "ready",
+                        )
+                        .order_by(deployments.c.seq.desc())
+                        .limit(1)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return dict(row) if row is not None else None
+
+    async def deployments_with_status(self, statuses: Sequence[str]) -> list[Row]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                select(deployments)
+                .where(
+                    deployments.c.status.in_(statuses),
+                    deployments.c.chunks_uploaded >= deployments.c.chunks_total,
+                )
+                .order_by(deployments.c.seq)
+            )
+            return [dict(r) for r in result.mappings()]
+
+    async def clear_activate_flags(self, project_id: str, function_id: str, except_id: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(deployments)
+                .where(
+                    deployments.c.project_id == project_id,
+                    deployments.c.function_id == function_id,
+                    deployments.c.id != except_id,
+                )
+                .values(activate=False)
+            )

@@ -1,0 +1,188 @@
+"""The function aggregate: a function's row, its variables and its Wix activation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from wixhttp.platform import queries
+from wixhttp.platform.store.base import Row, StoreBase, new_id, now
+from wixhttp.platform.store.tables import (
+    FUNCTION_ATTRIBUTES,
+    VARIABLE_ATTRIBUTES,
+    activations,
+    cron_ticks,
+    deployments,
+    executions,
+    functions,
+    variables,
+)
+
+__all__ = ["FunctionQueries"]
+
+
+class FunctionQueries(StoreBase):
+    """Reads and writes of ``functions``, ``variables`` and ``activations``."""
+
+    async def create_function(self, values: Mapping[str, Any]) -> Row:
+        return await self._insert(functions, values)
+
+    async def get_function(self, project_id: str, function_id: str) -> Row | None:
+        return await self._one(
+            functions, functions.c.project_id == project_id, functions.c.id == function_id
+        )
+
+    async def list_functions(
+        self, project_id: str, request: queries.ListRequest
+    ) -> tuple[list[Row], int]:
+        return await self._list(
+            functions,
+            [functions.c.project_id == project_id],
+            FUNCTION_ATTRIBUTES,
+            request,
+            [functions.c.id, functions.c.name, functions.c.runtime],
+        )
+
+    async def all_functions(self) -> list[Row]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(select(functions).order_by(functions.c.seq))
+            return [dict(r) for r in result.mappings()]
+
+    async def update_function(
+        self, project_id: str, function_id: str, values: Mapping[str, Any]
+    ) -> Row | None:
+        return await self._update(
+            functions,
+            {**values, "updated_at": now()},
+            functions.c.project_id == project_id,
+            functions.c.id == function_id,
+        )
+
+    async def delete_function(self, project_id: str, function_id: str) -> list[str]:
+        """Delete a function with its variables, deployments and activation; returns the ids of
+        the deployments removed (their files are the caller's to delete)."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                select(deployments.c.id).where(
+                    deployments.c.project_id == project_id,
+                    deployments.c.function_id == function_id,
+                )
+            )
+            removed = [str(r) for r in result.scalars()]
+            for table in (variables, deployments, activations, executions, cron_ticks):
+                await conn.execute(
+                    delete(table).where(
+                        table.c.project_id == project_id, table.c.function_id == function_id
+                    )
+                )
+            await conn.execute(
+                delete(functions).where(
+                    functions.c.project_id == project_id, functions.c.id == function_id
+                )
+            )
+        return removed
+
+    # -- variables -------------------------------------------------------------------------------
+
+    async def create_variable(self, values: Mapping[str, Any]) -> Row:
+        return await self._insert(variables, values)
+
+    async def get_variable(self, project_id: str, function_id: str, variable_id: str) -> Row | None:
+        return await self._one(
+            variables,
+            variables.c.project_id == project_id,
+            variables.c.function_id == function_id,
+            variables.c.id == variable_id,
+        )
+
+    async def list_variables(
+        self, project_id: str, function_id: str, request: queries.ListRequest
+    ) -> tuple[list[Row], int]:
+        return await self._list(
+            variables,
+            [variables.c.project_id == project_id, variables.c.function_id == function_id],
+            VARIABLE_ATTRIBUTES,
+            request,
+            [variables.c.id, variables.c.key],
+        )
+
+    async def function_variables(self, project_id: str, function_id: str) -> list[Row]:
+        async with self.engine.connect() as conn:
+            result = await conn.execute(
+                select(variables)
+                .where(variables.c.project_id == project_id, variables.c.function_id == function_id)
+                .order_by(variables.c.seq)
+            )
+            return [dict(r) for r in result.mappings()]
+
+    async def update_variable(
+        self, project_id: str, function_id: str, variable_id: str, values: Mapping[str, Any]
+    ) -> Row | None:
+        return await self._update(
+            variables,
+            {**values, "updated_at": now()},
+            variables.c.project_id == project_id,
+            variables.c.function_id == function_id,
+            variables.c.id == variable_id,
+        )
+
+    async def delete_variable(self, project_id: str, function_id: str, variable_id: str) -> bool:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(variables).where(
+                    variables.c.project_id == project_id,
+                    variables.c.function_id == function_id,
+                    variables.c.id == variable_id,
+                )
+            )
+            return bool(result.rowcount)
+
+    # -- activations -----------------------------------------------------------------------------
+
+    async def get_activation(self, project_id: str, function_id: str) -> Row | None:
+        return await self._one(
+            activations,
+            activations.c.project_id == project_id,
+            activations.c.function_id == function_id,
+        )
+
+    async def upsert_activation(self, project_id: str, function_id: str, deployment_id: str) -> Row:
+        """Activate: revision + 1 on every call (1 on the first)."""
+        stamp = now()
+        where = (activations.c.project_id == project_id, activations.c.function_id == function_id)
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(activations)
+                .where(*where)
+                .values(
+                    revision=activations.c.revision + 1,
+                    status="ACTIVE",
+                    deployment_id=deployment_id,
+                    updated_at=stamp,
+                )
+            )
+            if result.rowcount == 0:
+                await conn.execute(
+                    insert(activations).values(
+                        id=new_id(),
+                        project_id=project_id,
+                        function_id=function_id,
+                        revision=1,
+                        status="ACTIVE",
+                        deployment_id=deployment_id,
+                        created_at=stamp,
+                        updated_at=stamp,
+                    )
+                )
+            row = (await conn.execute(select(activations).where(*where))).mappings().one()
+        return dict(row)
+
+    async def deactivate(self, project_id: str, function_id: str) -> Row | None:
+        return await self._update(
+            activations,
+            {"status": "INACTIVE", "updated_at": now()},
+            activations.c.project_id == project_id,
+            activations.c.function_id == function_id,
+        )
