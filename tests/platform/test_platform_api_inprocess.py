@@ -16,9 +16,9 @@ import pytest
 
 from tests._asgi import lifespan
 from tests.platform._support import ALL_SCOPES, PROJECT
-from wixhttp.platform.api import PlatformApp, create_platform_app
+from wixhttp.platform.app import PlatformApp, create_platform_app
 from wixhttp.platform.auth import create_key
-from wixhttp.platform.service import PlatformConfig
+from wixhttp.platform.config import PlatformConfig
 
 VERSION = "1.9.6"  # the Appwrite version the error bodies name
 NO_CACHE = "no-cache, no-store, must-revalidate"

@@ -37,7 +37,7 @@ from tests.platform._support import (
     new_function,
     wait_execution,
 )
-from wixhttp.platform.executions import INTERRUPTED
+from wixhttp.platform.recovery import INTERRUPTED
 from wixhttp.platform.scheduler import DEFAULT_SCHEDULE_PATH
 
 PLATFORM_ARGS = FAST

@@ -15,7 +15,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from wixhttp.platform.errors import AppwriteError
+from wixhttp.platform import errors
+from wixhttp.platform.config import DEFAULT_PROJECT
 from wixhttp.platform.store import Store, new_id, now
 
 __all__ = [
@@ -24,12 +25,14 @@ __all__ = [
     "SCOPES",
     "Caller",
     "authenticate",
+    "PresentedKey",
     "create_key",
+    "guest_may_execute",
     "hash_secret",
     "require_scope",
+    "secret_from",
 ]
 
-DEFAULT_PROJECT = "default"
 KEY_PREFIX = "standard_"
 
 #: Scopes a key can hold; ``execution.*`` are Appwrite's legacy aliases of ``executions.*``.
@@ -64,6 +67,42 @@ class Caller:
 
 
 GUEST = Caller(None, frozenset())
+
+
+@dataclass(frozen=True)
+class PresentedKey:
+    """The API key a request carries, and whether it came in ``Authorization`` (then that
+    header is the caller's secret too and must not reach a function's code)."""
+
+    secret: str
+    in_authorization: bool = False
+
+
+NO_KEY = PresentedKey("")
+
+
+def secret_from(headers: Mapping[str, str], *, authorization: str = "") -> PresentedKey:
+    """The one reader of an API key in a request. ``headers`` maps lower-case names.
+
+    ``authorization=""`` (the ``/v1`` API, as Appwrite): ``X-Appwrite-Key`` only.
+    ``authorization="bearer"`` (function URLs): ``X-Appwrite-Key``, else ``Authorization:
+    Bearer <key>``. ``authorization="wix"`` (Wix's activation routes): ``Authorization`` with
+    the bare key or ``Bearer <key>``, else ``X-Appwrite-Key``.
+    """
+    appwrite = headers.get("x-appwrite-key", "")
+    if not authorization or (appwrite and authorization == "bearer"):
+        return PresentedKey(appwrite) if appwrite else NO_KEY
+    header = headers.get("authorization", "").strip()
+    bearer = header.lower().startswith("bearer ")
+    secret = header[7:].strip() if bearer else (header if authorization == "wix" else "")
+    if secret:
+        return PresentedKey(secret, in_authorization=True)
+    return PresentedKey(appwrite) if appwrite else NO_KEY
+
+
+def guest_may_execute(execute: Iterable[str]) -> bool:
+    """Whether a caller without a key may run a function whose ``execute`` list is given."""
+    return not {"any", "guests"}.isdisjoint(execute)
 
 
 def _expand(scopes: Iterable[str]) -> frozenset[str]:
@@ -137,10 +176,8 @@ async def authenticate(
     """The caller of a ``/v1`` request: checks ``X-Appwrite-Project``, then ``X-Appwrite-Key``."""
     project = headers.get("x-appwrite-project", "")
     if project != project_id:
-        raise AppwriteError(
-            404, "project_not_found", "Project with the requested ID could not be found."
-        )
-    secret = headers.get("x-appwrite-key", "")
+        raise errors.project_not_found()
+    secret = secret_from(headers).secret
     if not secret:
         return GUEST
     caller, key_project = await keys.resolve(secret, loop_time)
@@ -153,4 +190,4 @@ def require_scope(caller: Caller, scope: str, project_id: str) -> None:
     if caller.has(scope):
         return
     role = f"app.{project_id} (role: applications)" if caller.is_key else "User (role: guests)"
-    raise AppwriteError(401, "general_unauthorized_scope", f'{role} missing scopes (["{scope}"])')
+    raise errors.unauthorized_scope(role, scope)

@@ -23,14 +23,14 @@ import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wixhttp.platform.archive import ArchiveError, directory_size, extract_archive
+from wixhttp.platform.config import BuildConfig, Paths
 from wixhttp.platform.workers import kill_group, worker_env
 
-__all__ = ["BuildConfig", "BuildFailed", "BuildLog", "Builder", "Paths"]
+__all__ = ["UNFINISHED", "BuildFailed", "BuildLog", "Builder"]
 
 log = logging.getLogger("wixhttp.platform")
 
@@ -38,36 +38,6 @@ UNFINISHED = ("waiting", "processing", "building")
 LOG_LIMIT = 1_000_000
 LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
 
-
-@dataclass(frozen=True)
-class Paths:
-    """Where files live under the data directory."""
-
-    root: Path
-
-    def deployment_dir(self, function_id: str, deployment_id: str) -> Path:
-        return self.root / "functions" / function_id / deployment_id
-
-    def source(self, function_id: str, deployment_id: str) -> Path:
-        return self.deployment_dir(function_id, deployment_id) / "source.tar.gz"
-
-    def code(self, function_id: str, deployment_id: str) -> Path:
-        return self.deployment_dir(function_id, deployment_id) / "code"
-
-    def function_dir(self, function_id: str) -> Path:
-        return self.root / "functions" / function_id
-
-    def uploads(self, deployment_id: str) -> Path:
-        return self.root / "uploads" / deployment_id
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    max_unpacked_size: int = 100 * 1024 * 1024
-    max_files: int = 10_000
-    commands_timeout: float = 600.0
-    check_timeout: float = 60.0
-    concurrency: int = 2
 
 
 # -- processes -----------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ call to ``/functions/{id}/_functions/...`` would be (see :mod:`wixhttp.platform.
   twice), each bounded by the function's ``timeout`` (the worker enforces it).
 * **Scheduled** and **cron**: :mod:`wixhttp.platform.scheduler` queues them when due.
 
-After a restart (:func:`recover`), ``processing`` executions are marked failed; ``waiting``
-ones are queued again; ``scheduled`` ones are rescheduled, and run at once if overdue.
+After a restart, :mod:`wixhttp.platform.recovery` takes up the unfinished ones.
 """
 
 from __future__ import annotations
@@ -20,11 +19,10 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from wixhttp.platform import errors
 from wixhttp.platform.calls import (
     Call,
     Headers,
@@ -33,103 +31,22 @@ from wixhttp.platform.calls import (
     Row,
     finished,
     http_execution,
-    injected_headers,
     new_execution,
     parse_response,
-    request_target,
 )
 from wixhttp.platform.capture import CAPTURE_HEADER, FETCH_LOGS_HEADER, LOGS_PATH, tail
-from wixhttp.platform.errors import AppwriteError
-from wixhttp.platform.ratelimit import RateLimiter
-from wixhttp.platform.scheduler import Scheduler, iso, parse_time, scheduled_time
+from wixhttp.platform.config import ExecutionConfig
+from wixhttp.platform.queries import ListRequest
+from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values, recover
+from wixhttp.platform.scheduler import Scheduler, iso
 from wixhttp.platform.store import Store, new_id, now
 from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 from wixhttp.platform.writer import BatchWriter
 
-# Call, injected_headers, scheduled_time: re-exported for api.py (until it imports them itself)
-__all__ = [
-    "INTERRUPTED",
-    "Call",
-    "ExecutionConfig",
-    "ExecutionService",
-    "recover",
-    "injected_headers",
-    "scheduled_time",
-]
+__all__ = ["ExecutionService"]
 
 log = logging.getLogger("wixhttp.platform")
-
-INTERRUPTED = "The platform stopped while this execution was running; it was not retried."
-
-
-@dataclass(frozen=True)
-class ExecutionConfig:
-    workers: int = 8  # asyncio tasks running asynchronous and scheduled executions
-    sync_timeout: float = 30.0  # seconds a synchronous execution may take (then 408)
-    min_schedule_lead: float = 60.0  # scheduledAt must be more than this far ahead
-    rate_limit: int = 60  # creations per minute per client IP without an API key; 0: none
-    write_delay: float = 0.02  # seconds non-urgent writes wait to join a batch
-    max_pending_records: int = 100_000  # direct-HTTP records beyond this backlog are dropped
-    retention: float = 1_209_600.0  # seconds finished executions are kept; 0: forever
-
-
-def _append(first: str, second: str) -> str:
-    return f"{first}\n{second}" if first and second else first or second
-
-
-_NO_PENDING: Row = {"pending_headers": None, "pending_body": None}
-
-
-def _failed(errors: str) -> Row:
-    """An execution's values when the platform could not run it (or finish running it)."""
-    return {"status": "failed", "response_status_code": 500, "errors": errors, "updated_at": now()}
-
-
-async def recover(
-    store: Store,
-    writer: BatchWriter,
-    scheduler: Scheduler,
-    project_id: str,
-    clock: Callable[[], float] = time.time,
-) -> None:
-    """Take up the executions the last run left unfinished (at start-up, before the runners)."""
-    stamp = now()
-    failed = queued = scheduled = 0
-    for row in await store.unfinished_executions(project_id):
-        if row["status"] == "processing" or row["pending_headers"] is None:
-            writer.update(
-                row["id"],
-                {
-                    **_NO_PENDING,
-                    "status": "failed",
-                    "errors": tail(_append(row["errors"], INTERRUPTED), errors=True),
-                    "response_status_code": row["response_status_code"] or 500,
-                    "updated_at": stamp,
-                },
-            )
-            failed += 1
-            continue
-        target = request_target(row["request_path"])
-        job = Job(row["id"], row["function_id"], row["request_method"], target, [], b"")
-        job.stored = True
-        if row["status"] == "waiting":
-            job.load(row["pending_headers"], row["pending_body"] or "")
-            scheduler.put(job)
-            queued += 1
-        else:
-            due = parse_time(row["scheduled_at"])
-            scheduler.put_at(job, due.timestamp() if due else clock())
-            scheduled += 1
-    await writer.flush()
-    if failed or queued or scheduled:
-        log.info(
-            "executions after restart: %d interrupted (failed), %d queued again, %d scheduled",
-            failed,
-            queued,
-            scheduled,
-        )
-
 
 class ExecutionService:
     """Runs, queues, schedules and records executions (one per platform)."""
@@ -151,7 +68,6 @@ class ExecutionService:
         self.scheduler = scheduler
         self.project_id = project_id
         self.config = config
-        self.rate_limiter = RateLimiter(config.rate_limit)  # read by the HTTP layer
         self.clock = time.time
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
@@ -214,16 +130,14 @@ class ExecutionService:
             f"Synchronous function execution timed out after {limit} seconds: the caller "
             "got 408. Use an asynchronous execution (async: true) for longer runs."
         )
-        row.update(_failed(message), duration=time.perf_counter() - started)
+        row.update(failed_values(message), duration=time.perf_counter() - started)
         self.writer.insert(row)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         task.add_done_callback(lambda t: self._late(row["id"], t, message))
-        raise AppwriteError(
-            408,
-            "function_synchronous_timeout",
+        raise errors.synchronous_timeout(
             "Synchronous function execution timed out. Use asynchronous execution instead, "
-            f"or ensure the execution duration doesn't exceed {limit} seconds.",
+            f"or ensure the execution duration doesn't exceed {limit} seconds."
         )
 
     def _late(self, execution_id: str, task: asyncio.Future[Outcome], message: str) -> None:
@@ -231,9 +145,9 @@ class ExecutionService:
         if task.cancelled() or task.exception() is not None:
             return
         outcome = task.result()
-        errors = tail(_append(message, outcome.errors), errors=True)
+        text = tail(append_text(message, outcome.errors), errors=True)
         self.writer.update(
-            execution_id, {"logs": outcome.logs, "errors": errors, "updated_at": now()}
+            execution_id, {"logs": outcome.logs, "errors": text, "updated_at": now()}
         )
 
     async def _persist(self, row: Row) -> None:
@@ -262,9 +176,32 @@ class ExecutionService:
         self.scheduler.put_at(job, due)
         return row
 
-    def cancel(self, execution_id: str) -> bool:
-        """Cancel an execution that has not started (scheduled or waiting)."""
-        return self.scheduler.cancel(execution_id)
+    async def get(self, function_id: str, execution_id: str) -> Row:
+        """An execution's record (its batched writes flushed first, so it is current)."""
+        if self.writer.has(execution_id):
+            await self.writer.flush()
+        row = await self.store.get_execution(self.project_id, function_id, execution_id)
+        if row is None:
+            raise errors.execution_not_found()
+        return row
+
+    async def page(self, function_id: str, request: ListRequest) -> tuple[list[Row], int]:
+        if self.writer.busy:
+            await self.writer.flush()
+        return await self.store.list_executions(self.project_id, function_id, request)
+
+    async def delete(self, function_id: str, execution_id: str) -> None:
+        """Delete a finished execution, or cancel a scheduled one that has not started."""
+        row = await self.get(function_id, execution_id)
+        status = row["status"]
+        if status in ("waiting", "processing") or (
+            status == "scheduled" and not self.scheduler.cancel(row["id"])
+        ):
+            raise errors.execution_in_progress(
+                f"The execution is {status if status != 'scheduled' else 'starting'}: it can be "
+                "deleted once it has completed or failed (a scheduled one, until it starts)."
+            )
+        await self.writer.flush(self.writer.delete(row["id"]))
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -305,14 +242,14 @@ class ExecutionService:
                 await self._run(job)
             except asyncio.CancelledError:  # the platform is stopping
                 if job.started:
-                    self.writer.update(job.id, _failed(INTERRUPTED))
+                    self.writer.update(job.id, failed_values(INTERRUPTED))
                 elif not job.stored:  # it never reached the worker: it runs after a restart
                     self.writer.update(job.id, {"status": "waiting", **job.pending()})
                 raise
             except Exception as exc:
                 log.exception("execution %s failed inside the platform", job.id)
                 message = f"The platform failed to run this execution: {exc!r}"
-                self.writer.update(job.id, _failed(message))
+                self.writer.update(job.id, failed_values(message))
 
     async def _run(self, job: Job) -> None:
         if job.stored:
@@ -326,10 +263,10 @@ class ExecutionService:
         spec = target.production
         if spec is None:
             message = "Deployment not found: the function has no active deployment any more."
-            self.writer.update(job.id, {**_failed(message), **_NO_PENDING})
+            self.writer.update(job.id, {**failed_values(message), **NO_PENDING})
             return
         processing = {"status": "processing", "deployment_id": spec.deployment_id}
-        update = self.writer.update(job.id, {**processing, "updated_at": now(), **_NO_PENDING})
+        update = self.writer.update(job.id, {**processing, "updated_at": now(), **NO_PENDING})
         await self.writer.flush(update)
         job.started = True
         outcome = await self.call(spec, job, bool(target.function["logging"]))

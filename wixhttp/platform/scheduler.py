@@ -27,8 +27,8 @@ from urllib.parse import urlsplit
 
 from croniter import croniter
 
+from wixhttp.platform import errors
 from wixhttp.platform.calls import Call, Job, new_execution
-from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.store import Store, new_id, now
 from wixhttp.platform.targets import Targets
 
@@ -78,10 +78,8 @@ def scheduled_time(text: str, min_lead: float, clock: Callable[[], float] = time
         if precise and due - clock() > min_lead:
             return due
     lead = "1 minute" if min_lead == 60 else f"{min_lead:g} seconds"
-    raise AppwriteError(
-        400,
-        "general_bad_request",
-        f"Execution schedule must be a valid date, and at least {lead} from now",
+    raise errors.bad_request(
+        f"Execution schedule must be a valid date, and at least {lead} from now"
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wixhttp.platform.builds import Paths
+from wixhttp.platform.config import Paths
 from wixhttp.platform.store import Store
 from wixhttp.platform.workers import WorkerSpec, worker_env
 

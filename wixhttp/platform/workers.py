@@ -23,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wixhttp.deadlines import DeadlineExceeded, Watchdog
+from wixhttp.platform.config import MAX_FORWARDED_BODY
 from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_head
 
 __all__ = [
     "HANG_GRACE",
-    "MAX_FORWARDED_BODY",
     "ProxyResponse",
     "Worker",
     "WorkerCrashed",
@@ -45,12 +45,6 @@ log = logging.getLogger("wixhttp.platform")
 #: Seconds past a function's timeout after which the platform gives up on a worker that has not
 #: answered (its event loop is blocked): the request fails and the worker is replaced.
 HANG_GRACE = 5.0
-
-#: The body size limit workers are given: the most the platform forwards. A direct call's body
-#: is capped at 10 MiB by the proxy, an execution's at 10,485,760 characters, up to 4 bytes each
-#: in UTF-8. The platform enforces those itself; the worker's limit must only not be lower, or a
-#: body the platform accepted would get the core app's 413 (its default is 512 KiB).
-MAX_FORWARDED_BODY = 4 * 10 * 1024 * 1024
 
 #: Errors reading or writing a worker's socket that mean it crashed or misbehaved.
 _BROKEN = (OSError, asyncio.IncompleteReadError, ValueError, IndexError)

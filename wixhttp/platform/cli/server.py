@@ -5,16 +5,12 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from wixhttp.platform.builds import BuildConfig
 from wixhttp.platform.cli.common import DATA, PROJECT, run, with_store
-from wixhttp.platform.executions import ExecutionConfig
-
-if TYPE_CHECKING:
-    from wixhttp.platform.service import PlatformConfig
+from wixhttp.platform.config import BuildConfig, ExecutionConfig, PlatformConfig
 
 __all__ = ["platform_command"]
 
@@ -111,7 +107,6 @@ def platform_command(
     execution_workers: int,
 ) -> None:
     """Run the functions platform (Appwrite Functions API at /v1)."""
-    from wixhttp.platform.service import PlatformConfig
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     config = PlatformConfig(
@@ -152,7 +147,7 @@ def _announce(config: PlatformConfig) -> None:
 def _serve(config: PlatformConfig) -> None:
     import uvicorn
 
-    from wixhttp.platform.api import create_platform_app
+    from wixhttp.platform.app import create_platform_app
 
     app = create_platform_app(config)
     # Callers' X-Forwarded-* are believed only from the proxies in WIXHTTP_TRUSTED_PROXIES
