@@ -173,3 +173,19 @@ def test_no_oversized_code(kind: str, limit: int) -> None:
         if found == kind and size > limit and where.split(" ")[-1] not in HOT_PATH_EXCEPTIONS
     ]
     assert not over, f"over {limit} lines:\n" + "\n".join(over)
+
+
+def main() -> None:
+    """``python -m tests.test_layout``: the largest modules, classes and functions, by kind."""
+    sizes = sorted(_sizes(), key=lambda found: (found[0], -found[2]))
+    limits = {"module": MAX_MODULE_LINES, "class": MAX_CLASS_LINES, "function": MAX_FUNCTION_LINES}
+    for kind, limit in limits.items():
+        ranked = [(where, size) for found, where, size in sizes if found == kind]
+        over = sum(size > limit for _, size in ranked)
+        print(f"{kind}: {len(ranked)} in all, {over} over {limit} lines; the largest:")
+        for where, size in ranked[:5]:
+            print(f"  {size:5d}  {where}")
+
+
+if __name__ == "__main__":
+    main()

@@ -425,3 +425,40 @@ async def test_a_cursor_to_a_missing_function_is_400_cursor_not_found(
 async def test_a_bad_query_is_400_query_invalid(admin: httpx.AsyncClient, query: str) -> None:
     response = await admin.get("/v1/functions", params={"queries[0]": query})
     assert_error(response, 400, "general_query_invalid", "Invalid query")
+
+
+# -- function URLs -------------------------------------------------------------------------------
+
+
+async def test_a_private_function_url_reads_the_first_of_two_key_headers(
+    app: PlatformApp, admin: httpx.AsyncClient, new_client: ClientFactory
+) -> None:
+    await create_function(admin, "private", execute=[])
+    _, secret = await create_key(app.platform.store, ["executions.write"], project_id=PROJECT)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://platform") as caller:
+        url = "/functions/private/_functions/hello"
+        first_valid = await caller.get(
+            url, headers=[("x-appwrite-key", secret), ("x-appwrite-key", "standard_bogus")]
+        )
+        # Let in (the key is good), then: nothing is deployed yet.
+        assert_error(first_valid, 404, "deployment_not_found")
+        first_bogus = await caller.get(
+            url, headers=[("x-appwrite-key", "standard_bogus"), ("x-appwrite-key", secret)]
+        )
+        assert_error(first_bogus, 401, "user_unauthorized")
+        bearer = await caller.get(url, headers={"authorization": f"Bearer {secret}"})
+        assert_error(bearer, 404, "deployment_not_found")
+        scopeless_key = (await create_key(app.platform.store, ["functions.read"]))[1]
+        scopeless = await caller.get(url, headers={"x-appwrite-key": scopeless_key})
+        assert_error(scopeless, 401, "general_unauthorized_scope")
+
+
+async def test_a_disabled_function_url_is_not_found_for_guests(
+    app: PlatformApp, admin: httpx.AsyncClient
+) -> None:
+    await create_function(admin, "off", execute=["any"], enabled=False)
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://platform") as guest:
+        response = await guest.get("/functions/off/_functions/hello")
+    assert_error(response, 404, "function_not_found")

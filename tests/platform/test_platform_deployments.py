@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import tarfile
 from collections.abc import Callable
 
@@ -340,6 +341,22 @@ def test_download_source_is_gzip_bytes_and_output_is_the_build(
     assert output.headers["content-type"] == "application/octet-stream"
     with tarfile.open(fileobj=io.BytesIO(output.content), mode="r:gz") as archive:
         assert "http_functions.py" in archive.getnames()
+
+
+def test_downloading_a_build_output_missing_from_disk_is_a_404_not_an_empty_archive(
+    functions: Functions, function_id: str, bundle: Bundle, api: httpx.Client,
+    platform: PlatformProcess,
+) -> None:
+    ready = _deploy(functions, function_id, bundle("hello"))
+    code = platform.data_dir / "functions" / function_id / ready.id / "code"
+    shutil.rmtree(code)
+    response = api.get(
+        f"/v1/functions/{function_id}/deployments/{ready.id}/download",
+        params={"type": "output"},
+    )
+    assert response.status_code == 404, response.text
+    assert response.json()["type"] == "build_not_found"
+    assert "missing" in response.json()["message"]
 
 
 def test_duplicate_deployment_rebuilds_the_same_source(

@@ -133,6 +133,8 @@ def pack(directory: str | os.PathLike[str], *, source_only: bool = False) -> byt
     directories, without ``.pyc``/``.pyo`` files: a site as ``wixhttp deploy`` uploads it.
     """
     base = Path(directory)
+    if not base.is_dir():  # os.walk would pack an empty archive
+        raise FileNotFoundError(f"not a directory: {base}")
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for root, dirs, files in os.walk(base):

@@ -28,6 +28,7 @@ from typing import Any
 
 from wixhttp.platform.archive import ArchiveError, directory_size, extract_archive
 from wixhttp.platform.config import BuildConfig, Paths
+from wixhttp.platform.store import DeploymentRow
 from wixhttp.platform.workers import kill_group, worker_env
 
 __all__ = ["UNFINISHED", "BuildFailed", "BuildLog", "Builder"]
@@ -121,9 +122,9 @@ class BuildLog:
         return LOG_TRUNCATED + body if self._truncated else body
 
 
-Row = dict[str, Any]
+Row = Mapping[str, Any]
 StoreUpdate = Callable[..., Awaitable[Row | None]]
-StoreFinish = Callable[..., Awaitable[Row | None]]
+StoreFinish = Callable[..., Awaitable[DeploymentRow | None]]
 
 
 class BuildFailed(Exception):
@@ -145,7 +146,7 @@ class Builder:
         config: BuildConfig,
         update: StoreUpdate,
         finish: StoreFinish,
-        finished: Callable[[Row], Awaitable[None]],
+        finished: Callable[[DeploymentRow], Awaitable[None]],
     ) -> None:
         self.paths = paths
         self.config = config

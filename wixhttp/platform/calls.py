@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote
 from wixhttp.platform.capture import DURATION_HEADER, ERRORS_HEADER, LOGS_HEADER, LOGS_REF_HEADER
 
 __all__ = [
+    "FRAMING",
     "HOP_BY_HOP",
     "INJECTED_HEADERS",
     "REQUEST_HEADERS_KEPT",
@@ -71,7 +72,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 #: Not forwarded either: the worker client frames the request itself.
-_FRAMING = frozenset({b"content-length", b"expect"})
+FRAMING = frozenset({b"content-length", b"expect"})
 #: Names only the platform sets: the worker believes ``X-Forwarded-*``, ``x-wixhttp-*`` are the
 #: platform's control headers and ``x-appwrite-*`` the ones it injects.
 _PLATFORM_PREFIXES = (b"x-forwarded-", b"x-wixhttp-", b"x-appwrite-")
@@ -197,7 +198,7 @@ def forward_headers(
         elif not (
             lower.startswith(_PLATFORM_PREFIXES)
             or lower in HOP_BY_HOP
-            or lower in _FRAMING
+            or lower in FRAMING
             or (key_in_authorization and lower == b"authorization")
         ):
             sent.append((lower, value))
@@ -209,7 +210,7 @@ def forward_headers(
         sent.append((b"x-forwarded-for", client_ip.encode("latin-1")))
     sent.append((b"x-forwarded-proto", scheme.encode("latin-1")))
     sent.append((b"x-forwarded-prefix", f"/functions/{function_id}".encode("latin-1")))
-    if host is None:
+    if not host and default_host is not None:
         host = default_host
     if host is not None:
         sent.append((b"host", host))

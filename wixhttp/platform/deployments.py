@@ -22,12 +22,12 @@ from wixhttp.platform.builds import UNFINISHED, Builder
 from wixhttp.platform.config import Paths
 from wixhttp.platform.functions import FunctionService
 from wixhttp.platform.queries import ListRequest
-from wixhttp.platform.store import Store, new_id, now
+from wixhttp.platform.store import DeploymentRow, FunctionRow, Store, new_id, now
 
 __all__ = ["CHUNK_SIZE", "DeploymentService"]
 
 log = logging.getLogger("wixhttp.platform")
-Row = dict[str, Any]
+Row = Mapping[str, Any]  # a deployment: as stored, or as just created
 
 #: The size of every chunk of a chunked upload but the last (Appwrite's SDKs send 5 MiB).
 CHUNK_SIZE = 5 * 1024 * 1024
@@ -60,18 +60,20 @@ class DeploymentService:
                 row = await self.update(row["id"], values) or row
             self.builder.enqueue(row)
 
-    async def get(self, function_id: str, deployment_id: str) -> Row:
+    async def get(self, function_id: str, deployment_id: str) -> DeploymentRow:
         row = await self.store.get_deployment(deployment_id)
         if row is None or row["function_id"] != function_id or row["project_id"] != self.project_id:
             raise errors.deployment_not_found()
         return row
 
-    async def page(self, function_id: str, request: ListRequest) -> tuple[list[Row], int]:
+    async def page(
+        self, function_id: str, request: ListRequest
+    ) -> tuple[list[DeploymentRow], int]:
         return await self.store.list_deployments(self.project_id, function_id, request)
 
     async def update(
         self, deployment_id: str, values: dict[str, Any], *, only_if_status: Sequence[str] = ()
-    ) -> Row | None:
+    ) -> DeploymentRow | None:
         """Update a deployment; keeps the function's ``latestDeploymentStatus`` in step."""
         row = await self.store.update_deployment(
             deployment_id, values, only_if_status=only_if_status
@@ -87,7 +89,9 @@ class DeploymentService:
 
     # -- uploads ---------------------------------------------------------------------------------
 
-    def _new_row(self, function_id: str, settings: Mapping[str, Any], **values: Any) -> Row:
+    def _new_row(
+        self, function_id: str, settings: Mapping[str, Any], **values: Any
+    ) -> dict[str, Any]:
         stamp = now()
         return {
             "id": new_id(),
@@ -139,6 +143,7 @@ class DeploymentService:
             raise errors.content_range_invalid(
                 f"chunks must be {CHUNK_SIZE} bytes aligned (got bytes {start}-{end}/{size})"
             )
+        row: Row
         if upload_id:
             row = await self.get(function_id, upload_id)
             if int(row["chunks_total"]) != chunks:
@@ -241,7 +246,7 @@ class DeploymentService:
 
     # -- the rest of a deployment's life ---------------------------------------------------------
 
-    async def delete(self, function: Row, deployment_id: str) -> None:
+    async def delete(self, function: FunctionRow, deployment_id: str) -> None:
         """Cancel its build, forget it (the function's latest/active fields follow), stop its
         workers, delete its files."""
         function_id = function["id"]
@@ -269,7 +274,7 @@ class DeploymentService:
         )
         await asyncio.to_thread(shutil.rmtree, self.paths.uploads(deployment_id), True)
 
-    async def cancel(self, function_id: str, deployment_id: str) -> Row:
+    async def cancel(self, function_id: str, deployment_id: str) -> DeploymentRow:
         row = await self.get(function_id, deployment_id)
         if row["status"] in ("ready", "failed"):
             raise errors.build_already_completed()
@@ -285,18 +290,23 @@ class DeploymentService:
             updated = await self.get(function_id, row["id"])
         return updated
 
-    def source(self, row: Row) -> Path:
+    def source(self, row: DeploymentRow) -> Path:
         """The uploaded archive of a deployment (404 until its upload is complete)."""
         path = self.paths.source(row["function_id"], row["id"])
         if not path.exists():
             raise errors.deployment_not_found("The deployment's source is not uploaded yet.")
         return path
 
-    def output(self, row: Row) -> Path:
+    def output(self, row: DeploymentRow) -> Path:
         """The built code directory of a ready deployment."""
         if row["status"] != "ready":
             raise errors.build_not_found("The deployment has no build output (not ready).")
-        return self.paths.code(row["function_id"], row["id"])
+        code = self.paths.code(row["function_id"], row["id"])
+        if not code.is_dir():
+            raise errors.build_not_found(
+                "The deployment's build output is missing from the data directory; deploy again."
+            )
+        return code
 
 
 class _TooLarge(Exception):

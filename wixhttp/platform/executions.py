@@ -39,7 +39,7 @@ from wixhttp.platform.config import ExecutionConfig
 from wixhttp.platform.queries import ListRequest
 from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values, recover
 from wixhttp.platform.scheduler import Scheduler, iso
-from wixhttp.platform.store import Store, new_id, now
+from wixhttp.platform.store import ExecutionRow, Store, new_id, now
 from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 from wixhttp.platform.writer import BatchWriter
@@ -176,7 +176,7 @@ class ExecutionService:
         self.scheduler.put_at(job, due)
         return row
 
-    async def get(self, function_id: str, execution_id: str) -> Row:
+    async def get(self, function_id: str, execution_id: str) -> ExecutionRow:
         """An execution's record (its batched writes flushed first, so it is current)."""
         if self.writer.has(execution_id):
             await self.writer.flush()
@@ -185,7 +185,9 @@ class ExecutionService:
             raise errors.execution_not_found()
         return row
 
-    async def page(self, function_id: str, request: ListRequest) -> tuple[list[Row], int]:
+    async def page(
+        self, function_id: str, request: ListRequest
+    ) -> tuple[list[ExecutionRow], int]:
         if self.writer.busy:
             await self.writer.flush()
         return await self.store.list_executions(self.project_id, function_id, request)

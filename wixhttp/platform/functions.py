@@ -18,7 +18,15 @@ from wixhttp.platform import errors, models
 from wixhttp.platform.builds import Builder
 from wixhttp.platform.config import Paths
 from wixhttp.platform.queries import ListRequest
-from wixhttp.platform.store import Duplicate, Store, now
+from wixhttp.platform.store import (
+    ActivationRow,
+    DeploymentRow,
+    Duplicate,
+    FunctionRow,
+    Store,
+    VariableRow,
+    now,
+)
 from wixhttp.platform.workers import WorkerPool
 
 __all__ = ["FunctionService"]
@@ -47,13 +55,13 @@ class FunctionService:
 
     # -- functions -------------------------------------------------------------------------------
 
-    async def get(self, function_id: str) -> Row:
+    async def get(self, function_id: str) -> FunctionRow:
         row = await self.store.get_function(self.project_id, function_id)
         if row is None:
             raise errors.function_not_found()
         return row
 
-    async def page(self, request: ListRequest) -> tuple[list[Row], int]:
+    async def page(self, request: ListRequest) -> tuple[list[FunctionRow], int]:
         return await self.store.list_functions(self.project_id, request)
 
     async def create(self, function_id: str, fields: Mapping[str, Any]) -> Row:
@@ -78,7 +86,7 @@ class FunctionService:
         self.changed(function_id)
         return row
 
-    async def replace(self, stored: Row, fields: dict[str, Any]) -> Row:
+    async def replace(self, stored: FunctionRow, fields: dict[str, Any]) -> FunctionRow:
         """PUT: ``fields`` replace the writable fields of ``stored``."""
         function_id = stored["id"]
         if any(fields[key] != stored[key] for key in ("name", "entrypoint", "commands", "runtime")):
@@ -90,7 +98,7 @@ class FunctionService:
             await self.workers.retire(function_id)
         return row
 
-    async def update(self, function_id: str, values: dict[str, Any]) -> Row | None:
+    async def update(self, function_id: str, values: dict[str, Any]) -> FunctionRow | None:
         row = await self.store.update_function(self.project_id, function_id, values)
         self.changed(function_id)
         return row
@@ -109,14 +117,14 @@ class FunctionService:
             await asyncio.to_thread(shutil.rmtree, self.paths.uploads(deployment_id), True)
         await asyncio.to_thread(shutil.rmtree, self.paths.function_dir(function_id), True)
 
-    async def with_variables(self, row: Row) -> dict[str, Any]:
+    async def with_variables(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """The function's JSON (its variables included)."""
         variables = await self.store.function_variables(self.project_id, row["id"])
         return models.function_json(row, variables)
 
     # -- activation ------------------------------------------------------------------------------
 
-    async def set_deployment(self, function_id: str, deployment: Row) -> Row:
+    async def set_deployment(self, function_id: str, deployment: DeploymentRow) -> FunctionRow:
         """Appwrite's ``PATCH .../deployment``: activate a ready deployment."""
         if deployment["status"] != "ready":
             raise errors.build_not_ready(
@@ -127,7 +135,9 @@ class FunctionService:
         assert row is not None
         return row
 
-    async def activate(self, function_id: str, deployment: Row) -> Row | None:
+    async def activate(
+        self, function_id: str, deployment: DeploymentRow
+    ) -> FunctionRow | None:
         """Make ``deployment`` the one ``/_functions`` serves."""
         row = await self.update(
             function_id,
@@ -140,7 +150,7 @@ class FunctionService:
         await self.retire_unused(function_id)
         return row
 
-    async def deactivate(self, function: Row) -> None:
+    async def deactivate(self, function: FunctionRow) -> None:
         """``/_functions`` answers 404 until the next activation; ``-dev`` keeps serving."""
         function_id = function["id"]
         if function["deployment_id"]:
@@ -148,7 +158,7 @@ class FunctionService:
             await self.retire_unused(function_id)
         await self.store.deactivate(self.project_id, function_id)
 
-    async def wix_function(self, function_id: str) -> Row:
+    async def wix_function(self, function_id: str) -> FunctionRow:
         """The function, or Wix's 404 ``FUNCTION_NOT_FOUND``."""
         function = await self.store.get_function(self.project_id, function_id)
         if function is None:
@@ -160,7 +170,7 @@ class FunctionService:
             )
         return function
 
-    async def wix_activate(self, function: Row) -> Row:
+    async def wix_activate(self, function: FunctionRow) -> ActivationRow:
         """Wix's upsert: activate the latest deployment (it must be ready); the activation row
         with its revision, which grows on every upsert, even one that changes nothing."""
         deployment = await self._ready_latest(function)
@@ -170,7 +180,7 @@ class FunctionService:
             self.project_id, function["id"], deployment["id"]
         )
 
-    async def _ready_latest(self, function: Row) -> Row:
+    async def _ready_latest(self, function: FunctionRow) -> DeploymentRow:
         """The latest deployment, if it can be activated; else Wix's 428 saying why not."""
         data: dict[str, Any] = {"functionId": function["id"]}
         if not function["enabled"]:
@@ -216,7 +226,7 @@ class FunctionService:
 
     # -- variables -------------------------------------------------------------------------------
 
-    async def variable(self, function_id: str, variable_id: str) -> Row:
+    async def variable(self, function_id: str, variable_id: str) -> VariableRow:
         row = await self.store.get_variable(self.project_id, function_id, variable_id)
         if row is None:
             raise errors.variable_not_found()
@@ -224,7 +234,7 @@ class FunctionService:
 
     async def list_variables(
         self, function_id: str, request: ListRequest
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[VariableRow], int]:
         return await self.store.list_variables(self.project_id, function_id, request)
 
     async def create_variable(self, function_id: str, variable_id: str, values: Row) -> Row:
@@ -246,8 +256,9 @@ class FunctionService:
         await self._variables_changed(function_id)
         return row
 
-    async def update_variable(self, function_id: str, variable_id: str, values: Row) -> Row:
-        stored = await self.variable(function_id, variable_id)
+    async def update_variable(self, stored: VariableRow, values: Row) -> VariableRow:
+        """Change ``stored`` (as read by :meth:`variable`) with the ``values`` given."""
+        function_id, variable_id = stored["function_id"], stored["id"]
         if stored["secret"] and values.get("secret") is False:
             raise errors.variable_cannot_unset_secret()
         try:
@@ -258,7 +269,8 @@ class FunctionService:
             raise errors.variable_already_exists(
                 "A variable with the same key already exists."
             ) from None
-        assert row is not None
+        if row is None:  # deleted meanwhile
+            raise errors.variable_not_found()
         await self._variables_changed(function_id)
         return row
 
@@ -273,7 +285,7 @@ class FunctionService:
         await self.workers.retire(function_id)
 
 
-def _not_activatable(latest: Row, code: Path) -> tuple[str, str, dict[str, Any]] | None:
+def _not_activatable(latest: DeploymentRow, code: Path) -> tuple[str, str, dict[str, Any]] | None:
     """Why Wix may not activate the latest deployment: (code, message, data), or None."""
     status, deployment_id = latest["status"], latest["id"]
     if status in ("waiting", "processing", "building"):

@@ -24,7 +24,7 @@ from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.store import new_id, now
 from wixhttp.platform.targets import Target, Targets
-from wixhttp.platform.workers import WorkerError, WorkerPool, WorkerSpec
+from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 
 __all__ = ["FunctionProxy"]
 
@@ -78,14 +78,17 @@ class FunctionProxy:
         target = await self.targets.lookup(function_id)
         if target is None:
             raise errors.function_not_found()
-        key_in_authorization = await self._authorize(target, scope["headers"])
+        function = target.function
+        key_in_authorization = False
+        if not (function["enabled"] and guest_may_execute(function["execute"])):
+            key_in_authorization = await self._authorize(target, scope["headers"])
         spec = self._spec(target)
         body = await self._read_body(receive)
         path = self._target(scope)
         client = scope.get("client")
         client_ip = str(client[0]) if client else ""
         execution_id = new_id()
-        record = bool(target.function["logging"])
+        record = bool(function["logging"])
         headers = forward_headers(
             scope["headers"],
             function_id=function_id,
@@ -103,26 +106,23 @@ class FunctionProxy:
             return _reply(scope["method"], result.status, result.headers, result.body)
         headers.append((CAPTURE_HEADER, execution_id.encode("latin-1")))
         created_at, started = now(), time.perf_counter()
+        outcome: ProxyResponse | WorkerError
         try:
-            result = await self.workers.forward(spec, scope["method"], path, headers, body)
+            outcome = await self.workers.forward(spec, scope["method"], path, headers, body)
         except WorkerError as exc:
-            self.executions.record_http(
-                spec, execution_id, created_at, scope["method"], path, scope["headers"],
-                client_ip, exc, started,
-            )
-            return _gateway_error(exc)
+            outcome = exc
         self.executions.record_http(
             spec, execution_id, created_at, scope["method"], path, scope["headers"], client_ip,
-            result, started,
+            outcome, started,
         )
-        return _reply(scope["method"], result.status, result.headers, result.body)
+        if isinstance(outcome, WorkerError):
+            return _gateway_error(outcome)
+        return _reply(scope["method"], outcome.status, outcome.headers, outcome.body)
 
     async def _authorize(self, target: Target, headers: list[tuple[bytes, bytes]]) -> bool:
         """Check a private (or disabled) function's caller holds a key with executions.write.
         Returns whether that key came in ``Authorization`` (then it must not be forwarded)."""
         function = target.function
-        if guest_may_execute(function["execute"]) and function["enabled"]:
-            return False
         presented = secret_from(_lookup(headers), authorization="bearer")
         caller, project = (
             await self.keys.resolve(presented.secret, asyncio.get_running_loop().time())
@@ -179,12 +179,14 @@ class FunctionProxy:
 
 
 def _lookup(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """The two headers a key can come in, by lower-case name (raw ASGI names are lower-case)."""
-    return {
-        key.lower().decode("latin-1"): value.decode("latin-1")
-        for key, value in headers
-        if key.lower() in (b"x-appwrite-key", b"authorization")
-    }
+    """The two headers a key can come in, by lower-case name; the first of a repeated one
+    counts, as Starlette's ``Headers.get`` does on the other routes."""
+    found: dict[str, str] = {}
+    for key, value in headers:
+        name = key.lower()
+        if name in (b"x-appwrite-key", b"authorization"):
+            found.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return found
 
 
 def _reply(method: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:

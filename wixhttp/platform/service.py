@@ -18,14 +18,13 @@ from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.functions import FunctionService
 from wixhttp.platform.scheduler import Scheduler
-from wixhttp.platform.store import Store
+from wixhttp.platform.store import DeploymentRow, Store
 from wixhttp.platform.targets import Targets
 from wixhttp.platform.workers import WorkerPool
 from wixhttp.platform.writer import BatchWriter
 
 __all__ = ["Platform"]
 
-Row = dict[str, Any]
 
 
 class Platform:
@@ -84,10 +83,10 @@ class Platform:
 
     async def _build_progress(
         self, deployment_id: str, values: dict[str, Any], *, only_if_status: Sequence[str] = ()
-    ) -> Row | None:
+    ) -> DeploymentRow | None:
         return await self.deployments.update(deployment_id, values, only_if_status=only_if_status)
 
-    async def _build_finished(self, deployment: Row) -> None:
+    async def _build_finished(self, deployment: DeploymentRow) -> None:
         await self.deployments.build_finished(deployment)
 
     def _function_changed(self, function_id: str) -> None:

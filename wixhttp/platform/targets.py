@@ -4,23 +4,21 @@ function changes."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from wixhttp.platform.config import Paths
-from wixhttp.platform.store import Store
+from wixhttp.platform.store import DeploymentRow, FunctionRow, Store, VariableRow
 from wixhttp.platform.workers import WorkerSpec, worker_env
 
 __all__ = ["Target", "Targets"]
-
-Row = dict[str, Any]
 
 
 @dataclass(frozen=True)
 class Target:
     """What the proxy needs to know about a function, cached until the function changes."""
 
-    function: Row
+    function: FunctionRow
     production: WorkerSpec | None  # the active deployment
     development: WorkerSpec | None  # the latest ready deployment
     active_status: str = ""  # the active deployment's status ("" if there is none)
@@ -69,7 +67,9 @@ class Targets:
             self._targets[function_id] = target
         return target
 
-    def _spec(self, function: Row, deployment: Row, variables: list[Row]) -> WorkerSpec:
+    def _spec(
+        self, function: FunctionRow, deployment: DeploymentRow, variables: Sequence[VariableRow]
+    ) -> WorkerSpec:
         code = self.paths.code(function["id"], deployment["id"])
         runtime = function["runtime"]
         _key, _, version = runtime.rpartition("-")

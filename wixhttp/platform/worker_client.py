@@ -12,23 +12,14 @@ import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["HOP_BY_HOP", "ProxyResponse", "WorkerClient", "request_head"]
+from wixhttp.platform.calls import FRAMING, HOP_BY_HOP
 
-#: Headers that describe one connection, not the message: never passed through.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"proxy-authenticate",
-        b"proxy-authorization",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-        b"host",
-    }
-)
-_NOT_FORWARDED = HOP_BY_HOP | {b"content-length", b"expect"}
+__all__ = ["ProxyResponse", "WorkerClient", "request_head"]
+
+#: What the client never passes on: hop-by-hop headers, and the framing it sets itself.
+_NOT_FORWARDED = HOP_BY_HOP | FRAMING
+#: Dropped from a worker's response: hop-by-hop headers (and a Host, which means nothing there).
+_NOT_RETURNED = HOP_BY_HOP | {b"host"}
 _NO_BODY_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
 _MAX_IDLE = 64
 _SMALL_BODY = 65536  # written in the same call as the head
@@ -100,7 +91,7 @@ class WorkerClient:
                 self._release(conn)
             else:
                 conn.close()
-            kept = [(k, v) for k, v in headers if k not in HOP_BY_HOP]
+            kept = [(k, v) for k, v in headers if k not in _NOT_RETURNED]
             return ProxyResponse(status, kept, content)
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -14,6 +14,7 @@ from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.errors import AppwriteError, WixError
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.functions import FunctionService
+from wixhttp.platform.store import FunctionRow
 from wixhttp.platform.targets import Targets
 
 __all__ = ["Resource", "Services", "error_response", "json_response", "no_content"]
@@ -72,7 +73,7 @@ class Resource:
             require_scope(caller, scope, self.project)
         return caller
 
-    async def scoped_function(self, request: Request, scope: str) -> dict[str, Any]:
+    async def scoped_function(self, request: Request, scope: str) -> FunctionRow:
         """Check the caller has ``scope``, then find the path's function."""
         await self.caller(request, scope)
         return await self.services.functions.get(request.path_params["function_id"])

@@ -22,7 +22,7 @@ from wixhttp.platform.auth import Caller, guest_may_execute, require_scope
 from wixhttp.platform.calls import Call, Outcome
 from wixhttp.platform.config import MAX_EXECUTION_BODY
 from wixhttp.platform.scheduler import scheduled_time
-from wixhttp.platform.store import EXECUTION_ATTRIBUTES
+from wixhttp.platform.store import EXECUTION_ATTRIBUTES, FunctionRow
 
 __all__ = ["EXECUTION_METHODS", "ExecutionsApi", "RateLimiter"]
 
@@ -113,7 +113,7 @@ class ExecutionsApi(Resource):
         row, outcome = await executions.run_sync(routes, call)
         return json_response(_sync_reply(row, outcome), 201, limit_headers)
 
-    async def _function(self, request: Request, scope: str) -> dict[str, Any]:
+    async def _function(self, request: Request, scope: str) -> FunctionRow:
         caller = await self.caller(request, scope)
         row = await self.services.functions.get(request.path_params["function_id"])
         if not row["enabled"] and not caller.is_key:

@@ -59,7 +59,7 @@ class VariablesApi(Resource):
     async def update(self, request: Request) -> Response:
         function = await self.scoped_function(request, "functions.write")
         variable_id = request.path_params["variable_id"]
-        await self.services.functions.variable(function["id"], variable_id)  # 404 before 400s
+        stored = await self.services.functions.variable(function["id"], variable_id)
         params = await read_json(request)
         values: dict[str, Any] = {}
         if params.has("key"):
@@ -70,7 +70,7 @@ class VariablesApi(Resource):
             values["description"] = params.string("description", max_length=255)
         if params.has("secret"):
             values["secret"] = params.boolean("secret", False)
-        row = await self.services.functions.update_variable(function["id"], variable_id, values)
+        row = await self.services.functions.update_variable(stored, values)
         return json_response(models.variable_json(row))
 
     async def delete(self, request: Request) -> Response:

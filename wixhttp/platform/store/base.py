@@ -109,10 +109,10 @@ class StoreBase:
     async def close(self) -> None:
         await self.engine.dispose()
 
-    async def _one(self, table: Table, *where: ColumnElement[bool]) -> Row | None:
+    async def _one(self, kind: type[R], table: Table, *where: ColumnElement[bool]) -> R | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(table).where(*where))).mappings().first()
-        return dict(row) if row is not None else None
+        return typed(kind, row) if row is not None else None
 
     async def _insert(self, table: Table, values: Mapping[str, Any]) -> Row:
         try:
@@ -124,11 +124,12 @@ class StoreBase:
 
     async def _update(
         self,
+        kind: type[R],
         table: Table,
         values: Mapping[str, Any],
         *key: ColumnElement[bool],
         condition: Sequence[ColumnElement[bool]] = (),
-    ) -> Row | None:
+    ) -> R | None:
         """Update the row identified by ``key`` (if ``condition`` holds); returns it after."""
         try:
             async with self.engine.begin() as conn:
@@ -138,17 +139,18 @@ class StoreBase:
                 row = (await conn.execute(select(table).where(*key))).mappings().first()
         except IntegrityError as exc:
             raise Duplicate(str(exc.orig)) from None
-        return dict(row) if row is not None else None
+        return typed(kind, row) if row is not None else None
 
     async def _list(
         self,
+        kind: type[R],
         table: Table,
         scope: Sequence[ColumnElement[bool]],
         attributes: Mapping[str, KeyedColumnElement[Any]],
         request: queries.ListRequest,
         search_targets: Sequence[ColumnElement[Any]] = (),
         columns: Sequence[ColumnElement[Any]] = (),
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[R], int]:
         base = (select(*columns) if columns else select(table)).where(*scope)
         async with self.engine.connect() as conn:
             cursor_row: Row | None = None
@@ -169,7 +171,7 @@ class StoreBase:
                 search_targets=search_targets,
                 cursor_row=cursor_row,
             )
-            rows = [dict(r) for r in (await conn.execute(stmt)).mappings()]
+            rows = [typed(kind, r) for r in (await conn.execute(stmt)).mappings()]
             total = 0
             if request.total:
                 counted = queries.count(base, request, attributes, search_targets=search_targets)

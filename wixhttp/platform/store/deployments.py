@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 
 from wixhttp.platform import queries
 from wixhttp.platform.store.base import Row, StoreBase, now, typed
@@ -22,13 +22,14 @@ class DeploymentQueries(StoreBase):
     async def create_deployment(self, values: Mapping[str, Any]) -> Row:
         return await self._insert(deployments, {"routes": [], **values})
 
-    async def get_deployment(self, deployment_id: str) -> Row | None:
-        return await self._one(deployments, deployments.c.id == deployment_id)
+    async def get_deployment(self, deployment_id: str) -> DeploymentRow | None:
+        return await self._one(DeploymentRow, deployments, deployments.c.id == deployment_id)
 
     async def list_deployments(
         self, project_id: str, function_id: str, request: queries.ListRequest
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[DeploymentRow], int]:
         return await self._list(
+            DeploymentRow,
             deployments,
             [deployments.c.project_id == project_id, deployments.c.function_id == function_id],
             DEPLOYMENT_ATTRIBUTES,
@@ -38,10 +39,11 @@ class DeploymentQueries(StoreBase):
 
     async def update_deployment(
         self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str] = ()
-    ) -> Row | None:
+    ) -> DeploymentRow | None:
         """Update a deployment (only while its status is one of ``only_if_status``, if given)."""
         condition = [deployments.c.status.in_(only_if_status)] if only_if_status else []
         return await self._update(
+            DeploymentRow,
             deployments,
             {**values, "updated_at": now()},
             deployments.c.id == deployment_id,
@@ -50,7 +52,7 @@ class DeploymentQueries(StoreBase):
 
     async def finish_deployment(
         self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str]
-    ) -> Row | None:
+    ) -> DeploymentRow | None:
         """End a build, in one transaction: update the deployment (if its status is still one
         of ``only_if_status``); if it is now ready and meant to be activated, make it the
         function's active deployment; keep ``latestDeploymentStatus`` in step."""
@@ -84,11 +86,12 @@ class DeploymentQueries(StoreBase):
                         updated_at=stamp,
                     )
                 )
-        return dict(row)
+        return row
 
-    async def record_chunk(self, deployment_id: str) -> Row | None:
+    async def record_chunk(self, deployment_id: str) -> DeploymentRow | None:
         """Count one more uploaded chunk, atomically; returns the deployment after it."""
         return await self._update(
+            DeploymentRow,
             deployments,
             {"chunks_uploaded": deployments.c.chunks_uploaded + 1, "updated_at": now()},
             deployments.c.id == deployment_id,
@@ -101,48 +104,35 @@ class DeploymentQueries(StoreBase):
             )
             return bool(result.rowcount)
 
-    async def latest_deployment(self, project_id: str, function_id: str) -> Row | None:
+    async def latest_deployment(self, project_id: str, function_id: str) -> DeploymentRow | None:
         """The newest upload that has fully arrived."""
-        async with self.engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(deployments)
-                        .where(
-                            deployments.c.project_id == project_id,
-                            deployments.c.function_id == function_id,
-                            deployments.c.chunks_uploaded >= deployments.c.chunks_total,
-                        )
-                        .order_by(deployments.c.seq.desc())
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return dict(row) if row is not None else None
+        uploaded = deployments.c.chunks_uploaded >= deployments.c.chunks_total
+        return await self._latest(project_id, function_id, uploaded)
 
-    async def latest_ready_deployment(self, project_id: str, function_id: str) -> Row | None:
-        async with self.engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(deployments)
-                        .where(
-                            deployments.c.project_id == project_id,
-                            deployments.c.function_id == function_id,
-                            deployments.c.status == "ready",
-                        )
-                        .order_by(deployments.c.seq.desc())
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return dict(row) if row is not None else None
+    async def latest_ready_deployment(
+        self, project_id: str, function_id: str
+    ) -> DeploymentRow | None:
+        """The newest deployment whose build is ready."""
+        return await self._latest(project_id, function_id, deployments.c.status == "ready")
 
-    async def deployments_with_status(self, statuses: Sequence[str]) -> list[Row]:
+    async def _latest(
+        self, project_id: str, function_id: str, condition: ColumnElement[bool]
+    ) -> DeploymentRow | None:
+        query = (
+            select(deployments)
+            .where(
+                deployments.c.project_id == project_id,
+                deployments.c.function_id == function_id,
+                condition,
+            )
+            .order_by(deployments.c.seq.desc())
+            .limit(1)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(query)).mappings().first()
+        return typed(DeploymentRow, row) if row is not None else None
+
+    async def deployments_with_status(self, statuses: Sequence[str]) -> list[DeploymentRow]:
         async with self.engine.connect() as conn:
             result = await conn.execute(
                 select(deployments)
@@ -152,7 +142,7 @@ class DeploymentQueries(StoreBase):
                 )
                 .order_by(deployments.c.seq)
             )
-            return [dict(r) for r in result.mappings()]
+            return [typed(DeploymentRow, r) for r in result.mappings()]
 
     async def clear_activate_flags(self, project_id: str, function_id: str, except_id: str) -> None:
         async with self.engine.begin() as conn:

@@ -11,7 +11,8 @@ from typing import Any, Literal
 from sqlalchemy import bindparam, delete, insert, select, update
 
 from wixhttp.platform import queries
-from wixhttp.platform.store.base import Row, StoreBase
+from wixhttp.platform.store.base import Row, StoreBase, typed
+from wixhttp.platform.store.rows import ExecutionRow, PendingExecutionRow
 from wixhttp.platform.store.tables import (
     EXECUTION_ATTRIBUTES,
     EXECUTION_DEFAULTS,
@@ -87,7 +88,7 @@ class ExecutionQueries(StoreBase):
 
     async def get_execution(
         self, project_id: str, function_id: str, execution_id: str
-    ) -> Row | None:
+    ) -> ExecutionRow | None:
         async with self.engine.connect() as conn:
             row = (
                 (
@@ -102,16 +103,17 @@ class ExecutionQueries(StoreBase):
                 .mappings()
                 .first()
             )
-        return dict(row) if row is not None else None
+        return typed(ExecutionRow, row) if row is not None else None
 
     async def list_executions(
         self,
         project_id: str,
         function_id: str,
         request: queries.ListRequest,
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[ExecutionRow], int]:
         """A function's executions."""
         return await self._list(
+            ExecutionRow,
             executions,
             [executions.c.project_id == project_id, executions.c.function_id == function_id],
             EXECUTION_ATTRIBUTES,
@@ -136,7 +138,7 @@ class ExecutionQueries(StoreBase):
             return None
         return list(row.pending_headers), row.pending_body or ""
 
-    async def unfinished_executions(self, project_id: str) -> list[Row]:
+    async def unfinished_executions(self, project_id: str) -> list[PendingExecutionRow]:
         """The project's ``waiting``, ``processing`` and ``scheduled`` executions (pending
         request included), oldest first: what a starting platform must resume or fail."""
         async with self.engine.connect() as conn:
@@ -148,7 +150,7 @@ class ExecutionQueries(StoreBase):
                 )
                 .order_by(executions.c.seq)
             )
-            return [dict(r) for r in result.mappings()]
+            return [typed(PendingExecutionRow, r) for r in result.mappings()]
 
     async def last_cron_ticks(self, project_id: str) -> dict[str, float]:
         async with self.engine.connect() as conn:

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from wixhttp.platform import queries
-from wixhttp.platform.store.base import Row, StoreBase, new_id, now
+from wixhttp.platform.store.base import Row, StoreBase, new_id, now, typed
+from wixhttp.platform.store.rows import ActivationRow, FunctionRow, VariableRow
 from wixhttp.platform.store.tables import (
     FUNCTION_ATTRIBUTES,
     VARIABLE_ATTRIBUTES,
@@ -29,15 +30,17 @@ class FunctionQueries(StoreBase):
     async def create_function(self, values: Mapping[str, Any]) -> Row:
         return await self._insert(functions, values)
 
-    async def get_function(self, project_id: str, function_id: str) -> Row | None:
+    async def get_function(self, project_id: str, function_id: str) -> FunctionRow | None:
         return await self._one(
+            FunctionRow,
             functions, functions.c.project_id == project_id, functions.c.id == function_id
         )
 
     async def list_functions(
         self, project_id: str, request: queries.ListRequest
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[FunctionRow], int]:
         return await self._list(
+            FunctionRow,
             functions,
             [functions.c.project_id == project_id],
             FUNCTION_ATTRIBUTES,
@@ -45,15 +48,16 @@ class FunctionQueries(StoreBase):
             [functions.c.id, functions.c.name, functions.c.runtime],
         )
 
-    async def all_functions(self) -> list[Row]:
+    async def all_functions(self) -> list[FunctionRow]:
         async with self.engine.connect() as conn:
             result = await conn.execute(select(functions).order_by(functions.c.seq))
-            return [dict(r) for r in result.mappings()]
+            return [typed(FunctionRow, r) for r in result.mappings()]
 
     async def update_function(
         self, project_id: str, function_id: str, values: Mapping[str, Any]
-    ) -> Row | None:
+    ) -> FunctionRow | None:
         return await self._update(
+            FunctionRow,
             functions,
             {**values, "updated_at": now()},
             functions.c.project_id == project_id,
@@ -89,8 +93,11 @@ class FunctionQueries(StoreBase):
     async def create_variable(self, values: Mapping[str, Any]) -> Row:
         return await self._insert(variables, values)
 
-    async def get_variable(self, project_id: str, function_id: str, variable_id: str) -> Row | None:
+    async def get_variable(
+        self, project_id: str, function_id: str, variable_id: str
+    ) -> VariableRow | None:
         return await self._one(
+            VariableRow,
             variables,
             variables.c.project_id == project_id,
             variables.c.function_id == function_id,
@@ -99,8 +106,9 @@ class FunctionQueries(StoreBase):
 
     async def list_variables(
         self, project_id: str, function_id: str, request: queries.ListRequest
-    ) -> tuple[list[Row], int]:
+    ) -> tuple[list[VariableRow], int]:
         return await self._list(
+            VariableRow,
             variables,
             [variables.c.project_id == project_id, variables.c.function_id == function_id],
             VARIABLE_ATTRIBUTES,
@@ -108,19 +116,20 @@ class FunctionQueries(StoreBase):
             [variables.c.id, variables.c.key],
         )
 
-    async def function_variables(self, project_id: str, function_id: str) -> list[Row]:
+    async def function_variables(self, project_id: str, function_id: str) -> list[VariableRow]:
         async with self.engine.connect() as conn:
             result = await conn.execute(
                 select(variables)
                 .where(variables.c.project_id == project_id, variables.c.function_id == function_id)
                 .order_by(variables.c.seq)
             )
-            return [dict(r) for r in result.mappings()]
+            return [typed(VariableRow, r) for r in result.mappings()]
 
     async def update_variable(
         self, project_id: str, function_id: str, variable_id: str, values: Mapping[str, Any]
-    ) -> Row | None:
+    ) -> VariableRow | None:
         return await self._update(
+            VariableRow,
             variables,
             {**values, "updated_at": now()},
             variables.c.project_id == project_id,
@@ -141,14 +150,17 @@ class FunctionQueries(StoreBase):
 
     # -- activations -----------------------------------------------------------------------------
 
-    async def get_activation(self, project_id: str, function_id: str) -> Row | None:
+    async def get_activation(self, project_id: str, function_id: str) -> ActivationRow | None:
         return await self._one(
+            ActivationRow,
             activations,
             activations.c.project_id == project_id,
             activations.c.function_id == function_id,
         )
 
-    async def upsert_activation(self, project_id: str, function_id: str, deployment_id: str) -> Row:
+    async def upsert_activation(
+        self, project_id: str, function_id: str, deployment_id: str
+    ) -> ActivationRow:
         """Activate: revision + 1 on every call (1 on the first)."""
         stamp = now()
         where = (activations.c.project_id == project_id, activations.c.function_id == function_id)
@@ -177,10 +189,11 @@ class FunctionQueries(StoreBase):
                     )
                 )
             row = (await conn.execute(select(activations).where(*where))).mappings().one()
-        return dict(row)
+        return typed(ActivationRow, row)
 
-    async def deactivate(self, project_id: str, function_id: str) -> Row | None:
+    async def deactivate(self, project_id: str, function_id: str) -> ActivationRow | None:
         return await self._update(
+            ActivationRow,
             activations,
             {"status": "INACTIVE", "updated_at": now()},
             activations.c.project_id == project_id,

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from wixhttp.platform.store.base import Row, StoreBase, now
+from wixhttp.platform.store.base import Row, StoreBase, now, typed
+from wixhttp.platform.store.rows import KeyRow
 from wixhttp.platform.store.tables import api_keys
 
 __all__ = ["KeyQueries"]
@@ -19,16 +20,17 @@ class KeyQueries(StoreBase):
     async def create_key(self, values: Mapping[str, Any]) -> Row:
         return await self._insert(api_keys, values)
 
-    async def key_by_hash(self, secret_hash: str) -> Row | None:
-        return await self._one(api_keys, api_keys.c.secret_hash == secret_hash)
+    async def key_by_hash(self, secret_hash: str) -> KeyRow | None:
+        return await self._one(KeyRow, api_keys, api_keys.c.secret_hash == secret_hash)
 
-    async def list_keys(self) -> list[Row]:
+    async def list_keys(self) -> list[KeyRow]:
         async with self.engine.connect() as conn:
             result = await conn.execute(select(api_keys).order_by(api_keys.c.seq))
-            return [dict(r) for r in result.mappings()]
+            return [typed(KeyRow, r) for r in result.mappings()]
 
     async def revoke_key(self, key_id: str) -> bool:
         row = await self._update(
+            KeyRow,
             api_keys,
             {"revoked_at": now()},
             api_keys.c.id == key_id,
