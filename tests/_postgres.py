@@ -1,0 +1,86 @@
+"""Throwaway PostgreSQL databases for the tests, on the server ``TEST_POSTGRES_URL`` names.
+
+The default is this project's machines' server (``postgresql://postgres@127.0.0.1:5432/test``,
+trust auth). Each :func:`new_database` is a fresh, uniquely named database, dropped again by
+:func:`drop_database`. Where no server answers, :func:`require_postgres` skips the test with a
+message saying how to run it. The variable is not a ``WIXHTTP_*`` one, which the tests clear.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import functools
+import itertools
+import os
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+__all__ = ["ADMIN_URL", "drop_database", "new_database", "require_postgres"]
+
+#: A libpq-style URL of a database the tests may connect to as a user who may create databases.
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_names = itertools.count(1)
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+async def _execute(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(ADMIN_URL, timeout=5)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _admin(sql: str) -> None:
+    """Run ``sql`` on the admin database, in a thread of its own (so that sync and async tests
+    and fixtures alike may call this)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _execute(sql)).result()
+
+
+@functools.cache
+def _unavailable() -> str:
+    """Why PostgreSQL cannot be used here ("" if it can)."""
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        return "asyncpg is not installed: pip install -e '.[platform,test]'"
+    try:
+        _admin("SELECT 1")
+    except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
+        return (
+            f"no PostgreSQL at {ADMIN_URL} ({type(exc).__name__}: {exc}); start one (trust auth, "
+            "a user who may create databases) or set TEST_POSTGRES_URL to run these tests"
+        )
+    return ""
+
+
+def require_postgres() -> None:
+    """Skip the calling test when no PostgreSQL server answers."""
+    reason = _unavailable()
+    if reason:
+        pytest.skip(reason)
+
+
+def new_database() -> str:
+    """Create an empty database; returns its SQLAlchemy URL (``postgresql+asyncpg://...``)."""
+    require_postgres()
+    name = f"wixhttp_test_{os.getpid()}_{next(_names)}_{time.monotonic_ns() % 10**9}"
+    _admin(f'CREATE DATABASE "{name}"')
+    url = _with_database(ADMIN_URL, name)
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def drop_database(url: str) -> None:
+    """Drop a database :func:`new_database` made, closing what is still connected to it."""
+    name = urlsplit(url).path.lstrip("/")
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
