@@ -182,20 +182,14 @@ def _converted(value: Any, kind: Kind, attribute: str) -> Any:
 def _coerced(value: Any, kind: Kind, attribute: str) -> Any:
     converted = _converted(value, kind, attribute)
     if converted is None:
-        shown = json.dumps(value, ensure_ascii=False)[:100] if _jsonable(value) else repr(value)
+        shown = json.dumps(value, ensure_ascii=False)
+        if _text(shown) is None:  # a lone surrogate: shown escaped
+            shown = json.dumps(value)
         raise query_invalid(
             f'Query value is invalid for attribute "{attribute}": expected {_EXPECTED[kind]}'
-            f"{' (64-bit)' if kind == 'integer' else ''}, got {shown}"
+            f"{' (64-bit)' if kind == 'integer' else ''}, got {shown[:100]}"
         )
     return converted
-
-
-def _jsonable(value: Any) -> bool:
-    try:
-        json.dumps(value, allow_nan=False)
-    except ValueError:
-        return False
-    return True
 
 
 def _filter(data: Mapping[str, Any], attributes: Columns, depth: int = 0) -> Filter:
