@@ -1,5 +1,7 @@
 """The API's rules in process: the platform app behind httpx's ASGI transport, its lifespan run
-around each test, keys made in its store. No subprocess, no socket: a fresh data dir per test.
+around each test, keys made in its store. No subprocess, no socket: a fresh data dir per test,
+and every test runs twice: on SQLite in that dir and on a fresh PostgreSQL database (skipped
+where no server answers).
 
 What is checked here (auth, validation, missing resources, variables, list queries) is also
 exercised end to end through the SDK and a real process in the other ``test_platform_*`` files;
@@ -15,10 +17,13 @@ import httpx
 import pytest
 
 from tests._asgi import lifespan
+from tests._postgres import drop_database, new_database
 from tests.platform._support import ALL_SCOPES, PROJECT
 from wixhttp.platform.app import PlatformApp, create_platform_app
 from wixhttp.platform.auth import create_key
 from wixhttp.platform.config import PlatformConfig
+from wixhttp.platform.service import Platform
+from wixhttp.platform.store import Store
 
 VERSION = "1.9.6"  # the Appwrite version the error bodies name
 NO_CACHE = "no-cache, no-store, must-revalidate"
@@ -27,12 +32,23 @@ GUEST_CANNOT_READ = 'User (role: guests) missing scopes (["functions.read"])'
 ClientFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[PlatformApp]:
-    """The platform app on a fresh data dir, started and stopped by its own lifespan."""
-    platform_app = create_platform_app(PlatformConfig(data_dir=tmp_path / "data"))
-    async with lifespan(platform_app):
-        yield platform_app
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def app(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[PlatformApp]:
+    """The platform app on a fresh data dir (and on SQLite there or a fresh PostgreSQL
+    database), started and stopped by its own lifespan."""
+    config = PlatformConfig(data_dir=tmp_path / "data")
+    if request.param == "sqlite":
+        platform_app = create_platform_app(config)
+        async with lifespan(platform_app):
+            yield platform_app
+        return
+    url = new_database()
+    try:
+        platform_app = create_platform_app(config, Platform(config, store=Store(url)))
+        async with lifespan(platform_app):
+            yield platform_app
+    finally:
+        drop_database(url)
 
 
 @pytest.fixture
@@ -418,6 +434,10 @@ async def test_a_cursor_to_a_missing_function_is_400_cursor_not_found(
         '{"method":"regex","attribute":"name","values":["x"]}',
         '{"method":"limit","values":[-1]}',
         '{"method":"limit","values":["ten"]}',
+        '{"method":"equal","attribute":"timeout","values":["15"]}',
+        '{"method":"greaterThan","attribute":"name","values":[1]}',
+        '{"method":"equal","attribute":"enabled","values":["true"]}',
+        '{"method":"startsWith","attribute":"timeout","values":["1"]}',
         "not json",
         '["method"]',
     ],

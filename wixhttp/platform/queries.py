@@ -1,47 +1,52 @@
-"""Appwrite query strings -> SQL.
+"""Appwrite query strings, validated.
 
 A query is a JSON string ``{"method": ..., "attribute": ..., "values": [...]}`` (the SDK's
 ``Query.equal("name", ["x"])`` etc.). :func:`parse_list_request` validates a list endpoint's
-``queries[]``, ``search`` and ``total`` into a :class:`ListRequest` (pure data, no SQL), and
-:func:`select_page` / :func:`count` turn one into SQLAlchemy Core statements for a table whose
-API attribute names map to columns.
+``queries[]``, ``search`` and ``total`` against the list's attributes (API name -> column) into a
+:class:`ListRequest` (pure data, no SQL); ``store/listing.py`` turns one into SQL.
 
 Supported: equal, notEqual, lessThan, lessThanEqual, greaterThan, greaterThanEqual, between,
 notBetween, isNull, isNotNull, startsWith, endsWith, notStartsWith, notEndsWith, contains,
 notContains, search, and, or, limit, offset, orderAsc, orderDesc, cursorAfter, cursorBefore and
 select (accepted, ignored). Anything else is 400 ``general_query_invalid``.
+
+One dialect: the answers are the same on SQLite and PostgreSQL.
+
+- Values are checked against the attribute's column type, as Appwrite does (strictly): an
+  integer column takes JSON integers (64-bit; ``$sequence`` also a string of digits), a float
+  column numbers, a boolean column ``true``/``false``, a string column strings (no NUL, valid
+  UTF-8); ``null`` is no value of any. Anything else is 400 ``general_query_invalid`` naming the
+  attribute and the type, before any SQL runs.
+- ``startsWith``/``endsWith``/``contains``/``search`` (and their negations) fold the ASCII letters
+  A-Z only: "alpha" finds "ALPHA", but "é" does not find "É". SQLite's ``lower()`` and ``LIKE``
+  know no other letters, and PostgreSQL's ``lower()``/``ILIKE`` fold per the server's locale, so
+  this is the one rule both give alike (Appwrite on MariaDB also folds accented letters).
+- Strings compare and sort by their bytes (code points): SQLite's ``BINARY``, and ``COLLATE "C"``
+  on PostgreSQL whatever the database's collation, so orders and cursors agree.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    false,
-    func,
-    not_,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import Boolean, Float, Integer, Numeric
 from sqlalchemy.sql.elements import KeyedColumnElement
 
-from wixhttp.platform.errors import query_invalid
+from wixhttp.platform.errors import argument_invalid, query_invalid
 
 __all__ = [
     "COUNT_LIMIT",
     "DEFAULT_LIMIT",
+    "Columns",
     "Filter",
+    "Kind",
     "ListRequest",
-    "count",
+    "column_kind",
     "parse_list_request",
-    "select_page",
 ]
 
 DEFAULT_LIMIT = 25
@@ -49,6 +54,8 @@ MAX_LIMIT = 5000
 MAX_OFFSET = 5000
 COUNT_LIMIT = 5000
 MAX_QUERIES = 100
+MAX_VALUES = 100
+_INT64 = 2**63
 
 _FILTERS = {
     "equal",
@@ -71,7 +78,26 @@ _FILTERS = {
 }
 _LOGICAL = {"and", "or"}
 _SINGLE_VALUE = {"lessThan", "lessThanEqual", "greaterThan", "greaterThanEqual"}
-_STRING_VALUE = {"startsWith", "endsWith", "notStartsWith", "notEndsWith", "search"}
+_TEXT_MATCH = {
+    "startsWith",
+    "endsWith",
+    "notStartsWith",
+    "notEndsWith",
+    "contains",
+    "notContains",
+    "search",
+}
+Kind = Literal["integer", "float", "boolean", "string"]
+_EXPECTED = {
+    "integer": "an integer",
+    "float": "a number",
+    "boolean": "a boolean",
+    "string": "a string",
+}
+
+
+#: A list's queryable attributes: API name -> column (its type decides what values it takes).
+Columns = Mapping[str, KeyedColumnElement[Any]]
 
 
 @dataclass(frozen=True)
@@ -101,31 +127,78 @@ class ListRequest:
 def _decode(raw: str) -> dict[str, Any]:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise query_invalid(f"Query must be a JSON object: {raw[:100]}") from None
     if not isinstance(data, dict) or not isinstance(data.get("method"), str):
         raise query_invalid(f"Query must be a JSON object with a method: {raw[:100]}")
     return data
 
 
-def _filter(data: Mapping[str, Any], attributes: Mapping[str, Any], depth: int = 0) -> Filter:
+def column_kind(column: Any) -> Kind:
+    """What values a column takes (a column of another type: strings)."""
+    column_type = getattr(column, "type", None)
+    if isinstance(column_type, Boolean):
+        return "boolean"
+    if isinstance(column_type, Integer):
+        return "integer"
+    if isinstance(column_type, (Float, Numeric)):
+        return "float"
+    return "string"
+
+
+def _text(value: str) -> str | None:
+    """``value`` if both engines can bind it (PostgreSQL refuses NUL and lone surrogates)."""
+    if "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
+def _converted(value: Any, kind: Kind, attribute: str) -> Any:
+    """``value`` as the column's type, or None if it cannot be one."""
+    if isinstance(value, str):
+        if kind == "string":
+            return _text(value)
+        if attribute == "$sequence" and value.isascii() and value.isdigit():
+            value = int(value)  # Appwrite's $sequence validator takes both
+        else:
+            return None
+    if isinstance(value, bool):
+        return value if kind == "boolean" else None
+    if kind == "integer" and isinstance(value, int) and -_INT64 <= value < _INT64:
+        return value
+    if kind == "float" and isinstance(value, (int, float)):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _coerced(value: Any, kind: Kind, attribute: str) -> Any:
+    converted = _converted(value, kind, attribute)
+    if converted is None:
+        shown = json.dumps(value, ensure_ascii=False)
+        if _text(shown) is None:  # a lone surrogate: shown escaped
+            shown = json.dumps(value)
+        raise query_invalid(
+            f'Query value is invalid for attribute "{attribute}": expected {_EXPECTED[kind]}'
+            f"{' (64-bit)' if kind == 'integer' else ''}, got {shown[:100]}"
+        )
+    return converted
+
+
+def _filter(data: Mapping[str, Any], attributes: Columns, depth: int = 0) -> Filter:
     method = data["method"]
     values = data.get("values", [])
     if not isinstance(values, list):
         raise query_invalid(f'Query values must be an array for method "{method}"')
     if method in _LOGICAL:
-        if depth > 3:
-            raise query_invalid("Queries are nested too deeply")
-        children: list[Filter] = []
-        for child in values:
-            if not isinstance(child, dict) or not isinstance(child.get("method"), str):
-                raise query_invalid(f'"{method}" takes nested queries')
-            if child["method"] not in _FILTERS | _LOGICAL:
-                raise query_invalid(f'Method "{child["method"]}" cannot be nested in "{method}"')
-            children.append(_filter(child, attributes, depth + 1))
-        if not children:
-            raise query_invalid(f'"{method}" needs at least one query')
-        return Filter(method, children=tuple(children))
+        return _logical(method, values, attributes, depth)
     attribute = data.get("attribute")
     if not isinstance(attribute, str) or attribute not in attributes:
         allowed = ", ".join(sorted(attributes))
@@ -136,16 +209,33 @@ def _filter(data: Mapping[str, Any], attributes: Mapping[str, Any], depth: int =
         return Filter(method, attribute)
     if not values:
         raise query_invalid(f'Method "{method}" needs at least one value')
-    for value in values:
-        if value is not None and not isinstance(value, (str, int, float, bool)):
-            raise query_invalid(f'Values of "{method}" must be strings, numbers or booleans')
+    if len(values) > MAX_VALUES:
+        raise query_invalid(f"Query on attribute has greater than {MAX_VALUES} values: {attribute}")
     if method in _SINGLE_VALUE and len(values) != 1:
         raise query_invalid(f'Method "{method}" takes exactly one value')
     if method in {"between", "notBetween"} and len(values) != 2:
         raise query_invalid(f'Method "{method}" takes exactly two values')
-    if method in _STRING_VALUE and not all(isinstance(v, str) for v in values):
-        raise query_invalid(f'Method "{method}" takes string values')
-    return Filter(method, attribute, tuple(values))
+    kind = column_kind(attributes[attribute])
+    if method in _TEXT_MATCH and kind != "string":
+        raise query_invalid(
+            f'Cannot query {method} on attribute "{attribute}" because it is not a string'
+        )
+    return Filter(method, attribute, tuple(_coerced(v, kind, attribute) for v in values))
+
+
+def _logical(method: str, values: list[Any], attributes: Columns, depth: int) -> Filter:
+    if depth > 3:
+        raise query_invalid("Queries are nested too deeply")
+    children: list[Filter] = []
+    for child in values:
+        if not isinstance(child, dict) or not isinstance(child.get("method"), str):
+            raise query_invalid(f'"{method}" takes nested queries')
+        if child["method"] not in _FILTERS | _LOGICAL:
+            raise query_invalid(f'Method "{child["method"]}" cannot be nested in "{method}"')
+        children.append(_filter(child, attributes, depth + 1))
+    if not children:
+        raise query_invalid(f'"{method}" needs at least one query')
+    return Filter(method, children=tuple(children))
 
 
 def _int_value(data: Mapping[str, Any], low: int, high: int) -> int:
@@ -156,6 +246,7 @@ def _int_value(data: Mapping[str, Any], low: int, high: int) -> int:
         or len(values) != 1
         or isinstance(values[0], bool)
         or not isinstance(values[0], (int, float))
+        or not math.isfinite(values[0])
         or int(values[0]) != values[0]
     ):
         raise query_invalid(f'Method "{method}" takes one integer value')
@@ -167,7 +258,7 @@ def _int_value(data: Mapping[str, Any], low: int, high: int) -> int:
 
 def parse_list_request(
     raw_queries: Sequence[str],
-    attributes: Mapping[str, Any],
+    attributes: Columns,
     *,
     search: str = "",
     total: bool = True,
@@ -175,6 +266,8 @@ def parse_list_request(
     """Validate ``queries`` against ``attributes`` (the API names a list can filter on)."""
     if len(raw_queries) > MAX_QUERIES:
         raise query_invalid(f"At most {MAX_QUERIES} queries are allowed")
+    if _text(search) is None:
+        raise argument_invalid("Invalid `search` param: Value must be a valid string")
     request = ListRequest(search=search.strip(), total=total)
     for raw in raw_queries:
         data = _decode(raw)
@@ -192,7 +285,12 @@ def parse_list_request(
             request.orders.append((attribute, method == "orderDesc"))
         elif method in {"cursorAfter", "cursorBefore"}:
             values = data.get("values")
-            if not isinstance(values, list) or len(values) != 1 or not isinstance(values[0], str):
+            if (
+                not isinstance(values, list)
+                or len(values) != 1
+                or not isinstance(values[0], str)
+                or _text(values[0]) is None
+            ):
                 raise query_invalid(f'Method "{method}" takes one document ID')
             request.cursor = values[0]
             request.cursor_direction = "after" if method == "cursorAfter" else "before"
@@ -201,136 +299,3 @@ def parse_list_request(
         else:
             raise query_invalid(f'Query method not supported: "{method}"')
     return request
-
-
-# -- SQL -----------------------------------------------------------------------------------------
-
-Columns = Mapping[str, KeyedColumnElement[Any]]
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _clause(item: Filter, columns: Columns) -> ColumnElement[bool]:
-    if item.method == "and":
-        return and_(*(_clause(child, columns) for child in item.children))
-    if item.method == "or":
-        return or_(*(_clause(child, columns) for child in item.children))
-    column = columns[item.attribute]
-    values = item.values
-    first: object = values[0] if values else None
-    match item.method:
-        case "equal":
-            return column.in_(values)
-        case "notEqual":
-            return column.not_in(values)
-        case "lessThan":
-            return column < first
-        case "lessThanEqual":
-            return column <= first
-        case "greaterThan":
-            return column > first
-        case "greaterThanEqual":
-            return column >= first
-        case "between":
-            return column.between(values[0], values[1])
-        case "notBetween":
-            return not_(column.between(values[0], values[1]))
-        case "isNull":
-            return column.is_(None)
-        case "isNotNull":
-            return column.is_not(None)
-        case "startsWith":
-            return or_(*(column.like(f"{_like_escape(str(v))}%", escape="\\") for v in values))
-        case "endsWith":
-            return or_(*(column.like(f"%{_like_escape(str(v))}", escape="\\") for v in values))
-        case "notStartsWith":
-            return and_(*(column.not_like(f"{_like_escape(str(v))}%", escape="\\") for v in values))
-        case "notEndsWith":
-            return and_(*(column.not_like(f"%{_like_escape(str(v))}", escape="\\") for v in values))
-        case "contains":
-            return or_(*(column.like(f"%{_like_escape(str(v))}%", escape="\\") for v in values))
-        case "notContains":
-            return and_(
-                *(column.not_like(f"%{_like_escape(str(v))}%", escape="\\") for v in values)
-            )
-        case "search":
-            return _search_clause([column], " ".join(str(v) for v in values))
-    raise AssertionError(item.method)  # pragma: no cover - parse_list_request rejects it
-
-
-def _search_clause(targets: Sequence[ColumnElement[Any]], text: str) -> ColumnElement[bool]:
-    """Every whitespace-separated term must occur (case-insensitively) in one of ``targets``."""
-    terms = [t for t in text.split() if t]
-    if not terms:
-        return true()
-    return and_(
-        *(
-            or_(
-                *(
-                    func.lower(t).like(f"%{_like_escape(term.lower())}%", escape="\\")
-                    for t in targets
-                )
-            )
-            for term in terms
-        )
-    )
-
-
-def _where(
-    request: ListRequest, columns: Columns, search_targets: Sequence[ColumnElement[Any]]
-) -> list[ColumnElement[bool]]:
-    clauses = [_clause(item, columns) for item in request.filters]
-    if request.search:
-        clauses.append(
-            _search_clause(search_targets, request.search) if search_targets else false()
-        )
-    return clauses
-
-
-def select_page(
-    base: Select[Any],
-    request: ListRequest,
-    columns: Columns,
-    *,
-    sequence: KeyedColumnElement[Any],
-    search_targets: Sequence[ColumnElement[Any]] = (),
-    cursor_row: Mapping[str, Any] | None = None,
-) -> tuple[Select[Any], bool]:
-    """``base`` filtered, ordered, paged. ``sequence`` breaks ties (and is the default order).
-
-    ``cursor_row`` is the cursor document's column values keyed by API attribute name (plus
-    ``$sequence``). Returns the statement and whether its rows must be reversed (cursorBefore).
-    """
-    stmt = base.where(*_where(request, columns, search_targets))
-    orders: list[tuple[KeyedColumnElement[Any], bool, str]] = [
-        (columns[name], desc, name) for name, desc in request.orders
-    ]
-    last_desc = orders[-1][1] if orders else False
-    orders.append((sequence, last_desc, "$sequence"))
-    reverse = request.cursor is not None and request.cursor_direction == "before"
-    if reverse:
-        orders = [(column, not desc, name) for column, desc, name in orders]
-    if cursor_row is not None:
-        alternatives: list[ColumnElement[bool]] = []
-        for i, (column, desc, name) in enumerate(orders):
-            equal = [c == cursor_row[n] for c, _, n in orders[:i]]
-            step = column < cursor_row[name] if desc else column > cursor_row[name]
-            alternatives.append(and_(*equal, step))
-        stmt = stmt.where(or_(*alternatives))
-    stmt = stmt.order_by(*(column.desc() if desc else column.asc() for column, desc, _ in orders))
-    stmt = stmt.limit(request.limit).offset(request.offset)
-    return stmt, reverse
-
-
-def count(
-    base: Select[Any],
-    request: ListRequest,
-    columns: Columns,
-    *,
-    search_targets: Sequence[ColumnElement[Any]] = (),
-) -> Select[Any]:
-    """The number of matching rows (capped at :data:`COUNT_LIMIT`), ignoring paging."""
-    inner = base.where(*_where(request, columns, search_targets)).limit(COUNT_LIMIT).subquery()
-    return select(func.count()).select_from(inner)

@@ -23,6 +23,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from wixhttp.platform import queries
+from wixhttp.platform.store.listing import count, select_page
 from wixhttp.platform.store.tables import metadata
 
 __all__ = [
@@ -163,7 +164,7 @@ class StoreBase:
                 if found is None:
                     raise CursorNotFound(request.cursor)
                 cursor_row = {name: found[column.key] for name, column in attributes.items()}
-            stmt, reverse = queries.select_page(
+            stmt, reverse = select_page(
                 base,
                 request,
                 attributes,
@@ -174,7 +175,7 @@ class StoreBase:
             rows = [typed(kind, r) for r in (await conn.execute(stmt)).mappings()]
             total = 0
             if request.total:
-                counted = queries.count(base, request, attributes, search_targets=search_targets)
+                counted = count(base, request, attributes, search_targets=search_targets)
                 total = int((await conn.execute(counted)).scalar_one())
         if reverse:
             rows.reverse()
