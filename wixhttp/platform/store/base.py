@@ -9,13 +9,13 @@ schema is Alembic's (``schema.py``), brought to head by :meth:`StoreBase.init`.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, insert, make_url, select, update
+from sqlalchemy import ColumnElement, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import KeyedColumnElement
@@ -25,11 +25,12 @@ from wixhttp.platform.config import DatabaseConfig
 from wixhttp.platform.store import schema
 from wixhttp.platform.store.database import (
     DatabaseUnusable,
+    check_directory,
     checked_url,
     create_engine,
     masked,
-    password,
     sqlite_url,
+    unusable,
 )
 
 __all__ = [
@@ -89,16 +90,6 @@ def typed(kind: type[R], row: Mapping[Any, Any]) -> R:
     return cast(R, dict(row))
 
 
-def _check_directory(url: str) -> None:
-    """An SQLite file's directory must exist (aiosqlite would fail there leaving a thread that
-    prints a traceback at exit)."""
-    path = make_url(url).database or ""
-    if path and path != ":memory:" and not Path(path).parent.is_dir():
-        raise DatabaseUnusable(
-            f"cannot open the database {masked(url)}: {Path(path).parent} does not exist"
-        )
-
-
 class StoreBase:
     """The engine, the schema's creation, and the single-table queries the aggregates share."""
 
@@ -116,19 +107,11 @@ class StoreBase:
     async def init(self) -> None:
         """Connect and bring the schema to the newest revision (under the migration lock);
         :class:`DatabaseUnusable` if the database cannot be reached or opened."""
-        if self.engine.dialect.name == "sqlite":
-            _check_directory(self.url)
+        check_directory(self.url)
         try:
             await schema.upgrade(self.engine)
-        except (OSError, SQLAlchemyError, TimeoutError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-            line = reason[0] if reason else type(exc).__name__
-            secret = password(self.url)
-            if secret:
-                line = line.replace(secret, "***")
-            raise DatabaseUnusable(
-                f"cannot open the database {self.printable_url}: {line}"
-            ) from None
+        except (OSError, SQLAlchemyError, asyncio.TimeoutError) as exc:
+            raise unusable(self.url, exc) from None
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -17,7 +17,15 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from wixhttp.platform.config import DatabaseConfig
 
-__all__ = ["DatabaseUnusable", "checked_url", "create_engine", "masked", "sqlite_url"]
+__all__ = [
+    "DatabaseUnusable",
+    "check_directory",
+    "checked_url",
+    "create_engine",
+    "masked",
+    "sqlite_url",
+    "unusable",
+]
 
 #: The drivers the store speaks, by the name a URL may give instead.
 DRIVERS = {
@@ -71,12 +79,26 @@ def masked(url: str) -> str:
         return "(malformed URL)"
 
 
-def password(url: str) -> str:
-    """The password in ``url`` ("" if none), so that messages can be scrubbed of it."""
-    try:
-        return make_url(url).password or ""
-    except (ArgumentError, ValueError):
-        return ""
+def check_directory(url: str) -> None:
+    """An SQLite file's directory must exist: :class:`DatabaseUnusable` if not (aiosqlite would
+    fail there leaving a thread that prints a traceback at exit)."""
+    parsed = make_url(url)
+    path = parsed.database or ""
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:":
+        if not Path(path).parent.is_dir():
+            raise DatabaseUnusable(
+                f"cannot open the database {masked(url)}: {Path(path).parent} does not exist"
+            )
+
+
+def unusable(url: str, exc: BaseException) -> DatabaseUnusable:
+    """The failure to open the database at ``url`` as one line, its password masked."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    line = reason[0] if reason else type(exc).__name__
+    secret = make_url(url).password
+    if secret:
+        line = line.replace(str(secret), "***")
+    return DatabaseUnusable(f"cannot open the database {masked(url)}: {line}")
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
