@@ -3,10 +3,15 @@ process, keys, bundles of the fixture sites under ``sites/``, deploys and bounde
 
 Fast settings and the execution helpers (``FAST``, ``new_function``, ``wait_execution``...) serve
 the execution, cron and recovery tests. Every wait is bounded.
+
+``TEST_PLATFORM_DATABASE=postgresql`` runs every platform process on a fresh PostgreSQL database
+of its own (one per data directory, so a restart finds its state; see ``tests/_postgres.py``, and
+``drop_databases`` at the end); unset or ``sqlite``, the platform's default, SQLite in ``--data``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import os
@@ -29,9 +34,12 @@ from appwrite.models.deployment import Deployment
 from appwrite.models.execution import Execution
 from appwrite.services.functions import Functions
 from click.testing import CliRunner
+from sqlalchemy import text
 
+from tests._postgres import drop_database, new_database
 from tests._servers import free_port, wait_until
 from wixhttp.platform.cli import keys_group
+from wixhttp.platform.store import Store, sqlite_url
 
 SITES = Path(__file__).resolve().parent / "sites"
 ALL_SCOPES = "functions.read,functions.write,executions.read,executions.write"
@@ -41,6 +49,27 @@ FAST = ("--activation-limit", "1000", "--sync-timeout", "2", "--min-schedule-lea
 RUNTIME = Runtime.PYTHON_3_11
 FINISHED = ("completed", "failed")
 _ids = itertools.count(1)
+#: The platform tests' database: "sqlite" (the default) or "postgresql".
+BACKEND = os.environ.get("TEST_PLATFORM_DATABASE", "") or "sqlite"
+if BACKEND not in ("sqlite", "postgresql"):
+    raise pytest.UsageError(f"TEST_PLATFORM_DATABASE={BACKEND!r}: use sqlite or postgresql")
+_databases: dict[Path, str] = {}  # data directory -> its PostgreSQL database
+
+
+def database_url(data_dir: Path) -> str:
+    """The database of the platform on ``data_dir``: SQLite in it, or with
+    ``TEST_PLATFORM_DATABASE=postgresql`` a PostgreSQL database made for it on first use."""
+    if BACKEND == "sqlite":
+        return sqlite_url(data_dir)
+    if data_dir not in _databases:
+        _databases[data_dir] = new_database()
+    return _databases[data_dir]
+
+
+def drop_databases() -> None:
+    """Drop the PostgreSQL databases :func:`database_url` made."""
+    while _databases:
+        drop_database(_databases.popitem()[1])
 
 
 def unique_id(prefix: str = "fn") -> str:
@@ -50,9 +79,15 @@ def unique_id(prefix: str = "fn") -> str:
 class PlatformProcess:
     """``python -m wixhttp.platform`` as a subprocess."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, database: str | None = None) -> None:
+        """``database``: the URL to give ``--database-url`` (default: see :func:`database_url`)."""
         self.data_dir = data_dir
         self.args = args
+        self.database_url = database or database_url(data_dir)
+        #: ``--data`` and, unless it is the default SQLite, ``--database-url``: for the CLI.
+        self.store_args = ["--data", str(data_dir)]
+        if self.database_url != sqlite_url(data_dir):
+            self.store_args += ["--database-url", self.database_url]
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-platform.log"
@@ -73,8 +108,7 @@ class PlatformProcess:
                 sys.executable,
                 "-m",
                 "wixhttp.platform",
-                "--data",
-                str(self.data_dir),
+                *self.store_args,
                 "--port",
                 str(self.port),
                 *self.args,
@@ -117,11 +151,22 @@ class PlatformProcess:
             return ""
 
     def create_key(self, scopes: str = ALL_SCOPES) -> str:
-        result = CliRunner().invoke(
-            keys_group, ["create", "--data", str(self.data_dir), "--scopes", scopes]
-        )
+        result = CliRunner().invoke(keys_group, ["create", *self.store_args, "--scopes", scopes])
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()[-1]
+
+    def run_sql(self, sql: str, **params: Any) -> None:
+        """Run one statement on the process's database (to fake what the API cannot do)."""
+
+        async def run() -> None:
+            store = Store(self.database_url)
+            try:
+                async with store.engine.begin() as connection:
+                    await connection.execute(text(sql), params)
+            finally:
+                await store.close()
+
+        asyncio.run(run())
 
     def functions(self, key: str) -> Functions:
         client = Client().set_endpoint(self.endpoint).set_project(PROJECT).set_key(key)

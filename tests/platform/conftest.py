@@ -7,6 +7,8 @@
 - ``key``, ``functions``, ``api``: an all-scopes key, the official SDK's ``Functions`` service
   and an ``httpx`` client with that key, on the module's ``platform``.
 - ``bundle(site, ...)``: a ``.tar.gz`` of a fixture site under ``tests/platform/sites/``.
+- With ``TEST_PLATFORM_DATABASE=postgresql`` each process gets a fresh PostgreSQL database (see
+  ``_support.py``), dropped at the end of the session.
 """
 
 from __future__ import annotations
@@ -18,9 +20,16 @@ import httpx
 import pytest
 from appwrite.services.functions import Functions
 
-from tests.platform._support import PlatformProcess, make_bundle, module_process
+from tests.platform._support import PlatformProcess, drop_databases, make_bundle, module_process
 
 DEFAULT_ARGS = ("--activation-limit", "1000")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _platform_databases() -> Iterator[None]:
+    """With ``TEST_PLATFORM_DATABASE=postgresql``: drop the processes' databases at the end."""
+    yield
+    drop_databases()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -165,8 +164,7 @@ def test_precondition_runtime_no_longer_available(
     deployment = _upload(functions, function_id, bundle("hello"))
     wait_for_build(functions, function_id, deployment.id)
     # As if the data directory came from a host with another Python.
-    with sqlite3.connect(platform.data_dir / "platform.db", timeout=10) as db:
-        db.execute("UPDATE functions SET runtime = 'python-2.7' WHERE id = ?", (function_id,))
+    platform.run_sql("UPDATE functions SET runtime = 'python-2.7' WHERE id = :id", id=function_id)
     response = _upsert(web, key, function_id)
     assert response.status_code == 428
     error = _application_error(response)

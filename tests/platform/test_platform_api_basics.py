@@ -94,11 +94,11 @@ def test_revoked_key_stops_working(platform: PlatformProcess) -> None:
     secret = platform.create_key("functions.read")
     functions = platform.functions(secret)
     functions.list()
-    listing = CliRunner().invoke(keys_group, ["list", "--data", str(platform.data_dir)])
+    listing = CliRunner().invoke(keys_group, ["list", *platform.store_args])
     assert secret not in listing.output
     line = next(ln for ln in listing.output.splitlines() if secret[-4:] in ln)
     key_id = line.split()[0]
-    result = CliRunner().invoke(keys_group, ["revoke", "--data", str(platform.data_dir), key_id])
+    result = CliRunner().invoke(keys_group, ["revoke", *platform.store_args, key_id])
     assert result.exit_code == 0, result.output
     import time
 

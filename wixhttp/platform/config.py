@@ -9,7 +9,12 @@ __all__ = [
     "DEFAULT_PROJECT",
     "MAX_CALL_BODY",
     "MAX_EXECUTION_BODY",
-    "MAX_FORWARDED_BODY", "BuildConfig", "ExecutionConfig", "Paths", "PlatformConfig",
+    "MAX_FORWARDED_BODY",
+    "BuildConfig",
+    "DatabaseConfig",
+    "ExecutionConfig",
+    "Paths",
+    "PlatformConfig",
 ]
 
 #: The largest request body a direct call to a function URL may carry (a larger one is a 400).
@@ -69,6 +74,16 @@ class ExecutionConfig:
 
 
 @dataclass(frozen=True)
+class DatabaseConfig:
+    """Where the state lives: ``url`` "" is SQLite in the data directory; otherwise an SQLAlchemy
+    async URL (``postgresql+asyncpg://...``). The pool sizes apply to PostgreSQL only."""
+
+    url: str = ""
+    pool_size: int = 5  # connections a node keeps open ...
+    max_overflow: int = 10  # ... and may open beyond those under load
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     data_dir: Path
     project_id: str = DEFAULT_PROJECT
@@ -79,6 +94,7 @@ class PlatformConfig:
     activation_window: float = 60.0  # ... per this many seconds
     build: BuildConfig = field(default_factory=BuildConfig)
     executions: ExecutionConfig = field(default_factory=ExecutionConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
 
     @property
     def endpoint(self) -> str:

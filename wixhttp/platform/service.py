@@ -34,7 +34,7 @@ class Platform:
         self.config = config
         self.project_id = config.project_id
         self.paths = Paths(config.data_dir)
-        self.store = store or Store.in_directory(config.data_dir)
+        self.store = store or Store.configured(config.data_dir, config.database)
         self.keys = KeyCache(self.store)
         self.workers = WorkerPool()
         self.targets = Targets(self.store, self.paths, self.project_id, config.endpoint)

@@ -12,7 +12,8 @@ import click
 import httpx
 
 from wixhttp.platform.auth import DEFAULT_PROJECT
-from wixhttp.platform.store import Store
+from wixhttp.platform.config import DatabaseConfig
+from wixhttp.platform.store import DatabaseUnusable, Store
 
 T = TypeVar("T")
 
@@ -24,6 +25,16 @@ DATA = click.option(
     envvar="WIXHTTP_PLATFORM_DATA",
     type=click.Path(file_okay=False),
     help="The platform's data directory (database and deployments).",
+)
+DATABASE_URL = click.option(
+    "--database-url",
+    default="",
+    envvar="WIXHTTP_DATABASE_URL",
+    help=(
+        "The database, an SQLAlchemy async URL: postgresql+asyncpg://USER:PASSWORD@HOST/DB "
+        "(postgresql:// means asyncpg too) or sqlite+aiosqlite:///PATH. Default: SQLite in "
+        "--data. Or set WIXHTTP_DATABASE_URL."
+    ),
 )
 PROJECT = click.option(
     "--project", default=DEFAULT_PROJECT, show_default=True, help="The project id clients send."
@@ -50,12 +61,23 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
 
 
-async def with_store(data_dir: str, action: Any) -> Any:
-    """``await action(store)`` on the store in ``data_dir``, opened and closed around it."""
-    store = Store.in_directory(Path(data_dir))
+def open_store(data_dir: str | Path, database: DatabaseConfig) -> Store:
+    """The store ``database`` names (SQLite in ``data_dir`` if no URL); a bad URL is one line."""
+    try:
+        return Store.configured(Path(data_dir), database)
+    except DatabaseUnusable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+async def with_store(data_dir: str | Path, database: DatabaseConfig, action: Any) -> Any:
+    """``await action(store)`` on the store (see :func:`open_store`), opened and closed around
+    it; a database that cannot be opened is one line, not a traceback."""
+    store = open_store(data_dir, database)
     try:
         await store.init()
         return await action(store)
+    except DatabaseUnusable as exc:
+        raise click.ClickException(str(exc)) from None
     finally:
         await store.close()
 

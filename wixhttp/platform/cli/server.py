@@ -9,14 +9,33 @@ from typing import Any
 
 import click
 
-from wixhttp.platform.cli.common import DATA, PROJECT, run, with_store
-from wixhttp.platform.config import BuildConfig, ExecutionConfig, PlatformConfig
+from wixhttp.platform.cli.common import DATA, DATABASE_URL, PROJECT, run, with_store
+from wixhttp.platform.config import BuildConfig, DatabaseConfig, ExecutionConfig, PlatformConfig
+from wixhttp.platform.store import masked
 
 __all__ = ["platform_command"]
 
 
 @click.command("platform")
 @DATA
+@DATABASE_URL
+@click.option(
+    "--database-pool-size",
+    default=5,
+    show_default=True,
+    envvar="WIXHTTP_DATABASE_POOL_SIZE",
+    type=click.IntRange(1),
+    help="PostgreSQL connections this node keeps open (or set WIXHTTP_DATABASE_POOL_SIZE).",
+)
+@click.option(
+    "--database-max-overflow",
+    default=10,
+    show_default=True,
+    envvar="WIXHTTP_DATABASE_MAX_OVERFLOW",
+    type=click.IntRange(0),
+    help="PostgreSQL connections it may open beyond those under load "
+    "(or set WIXHTTP_DATABASE_MAX_OVERFLOW).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
 @PROJECT
@@ -92,6 +111,9 @@ __all__ = ["platform_command"]
 )
 def platform_command(
     data_dir: str,
+    database_url: str,
+    database_pool_size: int,
+    database_max_overflow: int,
     host: str,
     port: int,
     project: str,
@@ -125,6 +147,7 @@ def platform_command(
             rate_limit=execution_rate_limit,
             retention=execution_retention,
         ),
+        database=DatabaseConfig(database_url, database_pool_size, database_max_overflow),
     )
     _announce(config)
     _serve(config)
@@ -132,13 +155,16 @@ def platform_command(
 
 def _announce(config: PlatformConfig) -> None:
     """Where the data and the API are, and how to make a first key if there is none."""
-    data = config.data_dir
-    keys: list[Any] = run(with_store(str(data), lambda store: store.list_keys()))
+    data, database = config.data_dir, config.database
+    keys: list[Any] = run(with_store(data, database, lambda store: store.list_keys()))
     click.echo(f"wixhttp platform: data in {data}, project {config.project_id!r}", err=True)
+    url = masked(database.url) if database.url else "SQLite in the data directory"
+    click.echo(f"  database: {url}", err=True)
     click.echo(f"  API endpoint: {config.endpoint}", err=True)
     if not any(not k["revoked_at"] for k in keys):
+        same = " --database-url ..." if database.url else ""
         click.echo(
-            f"  no API key yet; create one with:\n    wixhttp keys create --data {data} "
+            f"  no API key yet; create one with:\n    wixhttp keys create --data {data}{same} "
             "--scopes functions.read,functions.write,executions.read,executions.write",
             err=True,
         )

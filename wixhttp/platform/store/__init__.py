@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wixhttp.platform.config import DatabaseConfig
 from wixhttp.platform.store.base import (
     CursorNotFound,
+    DatabaseUnusable,
     Duplicate,
     StoreError,
     new_id,
     now,
     sqlite_url,
 )
+from wixhttp.platform.store.database import masked
 from wixhttp.platform.store.deployments import DeploymentQueries
 from wixhttp.platform.store.executions import ExecutionOp, ExecutionQueries
 from wixhttp.platform.store.functions import FunctionQueries
@@ -47,6 +50,7 @@ __all__ = [
     "VARIABLE_ATTRIBUTES",
     "ActivationRow",
     "CursorNotFound",
+    "DatabaseUnusable",
     "DeploymentRow",
     "Duplicate",
     "ExecutionOp",
@@ -57,6 +61,7 @@ __all__ = [
     "Store",
     "StoreError",
     "VariableRow",
+    "masked",
     "metadata",
     "new_id",
     "now",
@@ -71,3 +76,10 @@ class Store(KeyQueries, FunctionQueries, DeploymentQueries, ExecutionQueries):
     def in_directory(cls, data_dir: Path) -> Store:
         data_dir.mkdir(parents=True, exist_ok=True)
         return cls(sqlite_url(data_dir))
+
+    @classmethod
+    def configured(cls, data_dir: Path, database: DatabaseConfig) -> Store:
+        """The store ``database`` names: its URL, or SQLite in ``data_dir`` if it has none."""
+        if not database.url:
+            return cls.in_directory(data_dir)
+        return cls(database.url, database)

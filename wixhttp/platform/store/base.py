@@ -3,31 +3,40 @@
 and leave its HTTP answer to the API.
 
 The embedded backend is SQLite through aiosqlite (WAL, so the ``keys`` CLI can write while the
-server runs). Nothing here is SQLite-specific except :func:`_sqlite_pragmas`; a PostgreSQL
-backend needs only another URL (``postgresql+asyncpg://...``) and that driver.
+server runs); PostgreSQL through asyncpg is the shared one (``database.py`` opens either). The
+schema is Alembic's (``schema.py``), brought to head by :meth:`StoreBase.init`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, event, insert, select, update
-from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from wixhttp.platform import queries
+from wixhttp.platform.config import DatabaseConfig
+from wixhttp.platform.store import schema
+from wixhttp.platform.store.database import (
+    DatabaseUnusable,
+    check_directory,
+    checked_url,
+    create_engine,
+    masked,
+    sqlite_url,
+    unusable,
+)
 from wixhttp.platform.store.listing import count, select_page
-from wixhttp.platform.store.tables import metadata
 
 __all__ = [
     "CursorNotFound",
+    "DatabaseUnusable",
     "Duplicate",
     "Row",
     "StoreBase",
@@ -77,35 +86,33 @@ def new_id() -> str:
     return f"{micros // 1_000_000:08x}{micros % 1_000_000:05x}{secrets.token_hex(4)[:7]}"
 
 
-def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 def typed(kind: type[R], row: Mapping[Any, Any]) -> R:
     """A copy of a database row, as the ``kind`` of row (see rows.py) its query selected."""
     return cast(R, dict(row))
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite+aiosqlite:///{data_dir / 'platform.db'}"
-
-
 class StoreBase:
     """The engine, the schema's creation, and the single-table queries the aggregates share."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine: AsyncEngine = create_async_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+    def __init__(self, url: str, database: DatabaseConfig | None = None) -> None:
+        """``url``: an SQLAlchemy async URL (:class:`DatabaseUnusable` if it is not one we
+        speak); ``database``'s pool sizes apply to PostgreSQL."""
+        self.url = checked_url(url)
+        self.engine: AsyncEngine = create_engine(self.url, database)
+
+    @property
+    def printable_url(self) -> str:
+        """The URL with its password masked."""
+        return masked(self.url)
 
     async def init(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        """Connect and bring the schema to the newest revision (under the migration lock);
+        :class:`DatabaseUnusable` if the database cannot be reached or opened."""
+        check_directory(self.url)
+        try:
+            await schema.upgrade(self.engine)
+        except (OSError, SQLAlchemyError, asyncio.TimeoutError) as exc:
+            raise unusable(self.url, exc) from None
 
     async def close(self) -> None:
         await self.engine.dispose()

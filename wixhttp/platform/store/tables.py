@@ -2,7 +2,8 @@
 on (``*_ATTRIBUTES``), and the defaults a new execution row gets.
 
 Every row has a ``seq`` (Appwrite's ``$sequence``: insertion order, the default sort and
-tie-break).
+tie-break). The schema is created and changed by the migrations under ``migrations/versions/``:
+a change here needs a new revision there (a test compares the two on both engines).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -42,11 +44,13 @@ __all__ = [
 ]
 
 metadata = MetaData()
+#: ``seq``: 64-bit on PostgreSQL; on SQLite an INTEGER primary key, its (64-bit) rowid.
+SEQ = BigInteger().with_variant(Integer(), "sqlite")
 
 api_keys = Table(
     "api_keys",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("id", String(36), nullable=False, unique=True),
     Column("project_id", String(36), nullable=False),
     Column("name", String(128), nullable=False, default=""),
@@ -60,7 +64,7 @@ api_keys = Table(
 functions = Table(
     "functions",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("project_id", String(36), nullable=False),
     Column("id", String(36), nullable=False),
     Column("created_at", String(32), nullable=False),
@@ -89,7 +93,7 @@ functions = Table(
 variables = Table(
     "variables",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("project_id", String(36), nullable=False),
     Column("function_id", String(36), nullable=False),
     Column("id", String(36), nullable=False),
@@ -106,7 +110,7 @@ variables = Table(
 deployments = Table(
     "deployments",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("id", String(36), nullable=False, unique=True),
     Column("project_id", String(36), nullable=False),
     Column("function_id", String(36), nullable=False),
@@ -131,7 +135,7 @@ deployments = Table(
 activations = Table(
     "activations",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("id", String(36), nullable=False, unique=True),
     Column("project_id", String(36), nullable=False),
     Column("function_id", String(36), nullable=False),
@@ -146,7 +150,7 @@ activations = Table(
 executions = Table(
     "executions",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("id", String(36), nullable=False, unique=True),
     Column("project_id", String(36), nullable=False),
     Column("function_id", String(36), nullable=False),
@@ -174,7 +178,7 @@ executions = Table(
 cron_ticks = Table(
     "cron_ticks",
     metadata,
-    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("seq", SEQ, primary_key=True, autoincrement=True),
     Column("project_id", String(36), nullable=False),
     Column("function_id", String(36), nullable=False),
     Column("last_tick", Float, nullable=False),  # epoch seconds of the last tick fired
