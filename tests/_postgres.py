@@ -18,7 +18,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-__all__ = ["ADMIN_URL", "drop_database", "new_database", "require_postgres"]
+__all__ = [
+    "ADMIN_URL",
+    "drop_database",
+    "drop_database_async",
+    "new_database",
+    "new_database_async",
+    "require_postgres",
+]
 
 #: A libpq-style URL of a database the tests may connect to as a user who may create databases.
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -41,10 +48,16 @@ async def _execute(sql: str) -> None:
 
 
 def _admin(sql: str) -> None:
-    """Run ``sql`` on the admin database, in a thread of its own (so that sync and async tests
-    and fixtures alike may call this)."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _execute(sql)).result()
+    """Run ``sql`` on the admin database from synchronous code. Async code (a test or fixture
+    on a running loop) uses the ``*_async`` functions instead: asyncpg on a second loop in
+    another thread of the same process crashed the interpreter (a segfault in asyncpg's
+    protocol, seen when objects of the first loop were collected in the second)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(_execute(sql))
+        return
+    raise RuntimeError("on a running event loop: await new_database_async/drop_database_async")
 
 
 @functools.cache
@@ -55,7 +68,10 @@ def _unavailable() -> str:
     except ImportError:
         return "asyncpg is not installed: pip install -e '.[platform,test]'"
     try:
-        _admin("SELECT 1")
+        # In a thread of its own: the first caller may be on a running loop. Nothing else of
+        # asyncpg runs in this process yet, so no other loop's objects are around.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _execute("SELECT 1")).result()
     except Exception as exc:  # noqa: BLE001 - any failure means: no server to test against
         return (
             f"no PostgreSQL at {ADMIN_URL} ({type(exc).__name__}: {exc}); start one (trust auth, "
@@ -71,16 +87,39 @@ def require_postgres() -> None:
         pytest.skip(reason)
 
 
-def new_database() -> str:
-    """Create an empty database; returns its SQLAlchemy URL (``postgresql+asyncpg://...``)."""
-    require_postgres()
+def _new_name() -> tuple[str, str]:
+    """A fresh database name, and its SQLAlchemy URL (``postgresql+asyncpg://...``)."""
     name = f"wixhttp_test_{os.getpid()}_{next(_names)}_{time.monotonic_ns() % 10**9}"
-    _admin(f'CREATE DATABASE "{name}"')
     url = _with_database(ADMIN_URL, name)
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+def _drop_sql(url: str) -> str:
+    name = urlsplit(url).path.lstrip("/")
+    return f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+
+
+def new_database() -> str:
+    """Create an empty database (from synchronous code); returns its SQLAlchemy URL."""
+    require_postgres()
+    name, url = _new_name()
+    _admin(f'CREATE DATABASE "{name}"')
+    return url
 
 
 def drop_database(url: str) -> None:
-    """Drop a database :func:`new_database` made, closing what is still connected to it."""
-    name = urlsplit(url).path.lstrip("/")
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """Drop a database made here (from synchronous code), closing what is still connected."""
+    _admin(_drop_sql(url))
+
+
+async def new_database_async() -> str:
+    """:func:`new_database` for async tests and fixtures (on their own loop)."""
+    require_postgres()
+    name, url = _new_name()
+    await _execute(f'CREATE DATABASE "{name}"')
+    return url
+
+
+async def drop_database_async(url: str) -> None:
+    """:func:`drop_database` for async tests and fixtures."""
+    await _execute(_drop_sql(url))

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
-from tests._postgres import ADMIN_URL, drop_database, new_database
+from tests._postgres import ADMIN_URL, drop_database_async, new_database_async
 from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.queries import parse_list_request
 from wixhttp.platform.store import (
@@ -87,8 +87,8 @@ async def icu_database() -> str:
     """A fresh database whose default collation is ICU's ``en-US`` (skips where there is none)."""
     import asyncpg
 
-    url = new_database()  # a fresh name on a server that answers ...
-    drop_database(url)  # ... made again with another collation
+    url = await new_database_async()  # a fresh name on a server that answers ...
+    await drop_database_async(url)  # ... made again with another collation
     name = urlsplit(url).path.lstrip("/")
     connection = await asyncpg.connect(ADMIN_URL, timeout=5)
     try:
@@ -113,7 +113,7 @@ async def store(
     if engine == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'platform.db'}"
     else:
-        url = await icu_database() if engine == "postgresql-icu" else new_database()
+        url = await icu_database() if engine == "postgresql-icu" else await new_database_async()
     store = Store(url)
     try:
         await store.init()
@@ -126,7 +126,7 @@ async def store(
     finally:
         await store.close()
         if engine != "sqlite":
-            drop_database(url)
+            await drop_database_async(url)
 
 
 def q(method: str, attribute: str | None = None, *values: Any) -> str:
