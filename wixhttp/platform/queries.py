@@ -57,27 +57,6 @@ MAX_QUERIES = 100
 MAX_VALUES = 100
 _INT64 = 2**63
 
-_FILTERS = {
-    "equal",
-    "notEqual",
-    "lessThan",
-    "lessThanEqual",
-    "greaterThan",
-    "greaterThanEqual",
-    "between",
-    "notBetween",
-    "isNull",
-    "isNotNull",
-    "startsWith",
-    "endsWith",
-    "notStartsWith",
-    "notEndsWith",
-    "contains",
-    "notContains",
-    "search",
-}
-_LOGICAL = {"and", "or"}
-_SINGLE_VALUE = {"lessThan", "lessThanEqual", "greaterThan", "greaterThanEqual"}
 _TEXT_MATCH = {
     "startsWith",
     "endsWith",
@@ -87,6 +66,18 @@ _TEXT_MATCH = {
     "notContains",
     "search",
 }
+_SINGLE_VALUE = {"lessThan", "lessThanEqual", "greaterThan", "greaterThanEqual"}
+_FILTERS = {
+    "equal",
+    "notEqual",
+    *_SINGLE_VALUE,
+    "between",
+    "notBetween",
+    "isNull",
+    "isNotNull",
+    *_TEXT_MATCH,
+}
+_LOGICAL = {"and", "or"}
 Kind = Literal["integer", "float", "boolean", "string"]
 _EXPECTED = {
     "integer": "an integer",
