@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
@@ -22,7 +23,7 @@ from sqlalchemy import Connection
 from tests._postgres import drop_database, new_database
 from tests.platform._support import PlatformProcess
 from wixhttp.platform.store import Store, metadata, sqlite_url
-from wixhttp.platform.store.schema import head
+from wixhttp.platform.store.schema import FIRST_REVISION, alembic_config, head
 
 DATA = Path(__file__).resolve().parent / "data"
 SECRET = "sekret-pw-4711"
@@ -229,3 +230,48 @@ def test_keys_commands_and_a_platform_starting_together_on_an_empty_sqlite_direc
             for stream in (created.stdout, created.stderr):
                 if stream:
                     stream.close()
+
+
+async def _queue_times_after_upgrade(url: str) -> dict[str, float | None]:
+    """Executions written at revision 1 (waiting, scheduled, completed), then the upgrade to
+    head: the ``run_after`` each gets."""
+    store = Store(url)
+    try:
+        async with store.engine.begin() as connection:
+
+            def to_revision_1(sync: Connection) -> None:
+                command.upgrade(alembic_config(sync), FIRST_REVISION)
+
+            await connection.run_sync(to_revision_1)
+            for id_, status, due in [
+                ("w", "waiting", None),
+                ("s", "scheduled", "2030-01-01T00:00:01.500+00:00"),
+                ("c", "completed", None),
+            ]:
+                await connection.exec_driver_sql(
+                    "INSERT INTO executions (id, project_id, function_id, deployment_id, "
+                    "created_at, updated_at, \"trigger\", status, request_method, request_path, "
+                    "request_headers, response_status_code, response_headers, logs, errors, "
+                    "duration, scheduled_at) VALUES ("
+                    f"'{id_}', 'p', 'f', '', '', '', 'http', '{status}', 'POST', '/', '[]', 0, "
+                    f"'[]', '', '', 0, {repr(due) if due else 'NULL'})"
+                )
+        await store.init()
+        async with store.engine.connect() as connection:
+            rows = await connection.exec_driver_sql("SELECT id, run_after FROM executions")
+            return {str(row.id): row.run_after for row in rows}
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_executions_waiting_or_scheduled_before_the_queue_are_claimable_after_the_upgrade(
+    tmp_path: Path, engine: str
+) -> None:
+    url = sqlite_url(tmp_path) if engine == "sqlite" else new_database()
+    try:
+        times = asyncio.run(_queue_times_after_upgrade(url))
+    finally:
+        if engine == "postgresql":
+            drop_database(url)
+    assert times == {"w": 0.0, "s": pytest.approx(1893456001.5), "c": None}

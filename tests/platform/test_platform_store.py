@@ -20,8 +20,13 @@ from wixhttp.platform.store import CursorNotFound, Store, StoreError, rows, tabl
         (rows.VariableRow, tables.variables, ()),
         (rows.DeploymentRow, tables.deployments, ()),
         (rows.ActivationRow, tables.activations, ()),
-        (rows.ExecutionRow, tables.executions, ("pending_headers", "pending_body")),
+        (
+            rows.ExecutionRow,
+            tables.executions,
+            ("pending_headers", "pending_body", "run_after", "claimed_by"),
+        ),
         (rows.PendingExecutionRow, tables.executions, ()),
+        (rows.NodeRow, tables.platform_nodes, ()),
     ],
 )
 def test_each_row_type_has_its_tables_columns(row: Any, table: Any, left_out: tuple[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +96,13 @@ class PlatformConfig:
     build: BuildConfig = field(default_factory=BuildConfig)
     executions: ExecutionConfig = field(default_factory=ExecutionConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    node_id: str = ""  # "": this machine's host name and the port
+
+    @property
+    def node(self) -> str:
+        """This node's name among those sharing the database: what it claims work as, and
+        what a restart of it on the same host and port takes up again."""
+        return self.node_id or f"{socket.gethostname()}:{self.port}"
 
     @property
     def endpoint(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from wixhttp.platform.auth import KeyCache
 from wixhttp.platform.builds import Builder
+from wixhttp.platform.bus import Bus
 from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
@@ -36,6 +37,8 @@ class Platform:
         self.paths = Paths(config.data_dir)
         self.store = store or Store.configured(config.data_dir, config.database)
         self.keys = KeyCache(self.store)
+        self.node = config.node
+        self.bus = Bus(self.store.url, shared=self.store.shared)
         self.workers = WorkerPool()
         self.targets = Targets(self.store, self.paths, self.project_id, config.endpoint)
         self.writer = BatchWriter(
@@ -97,6 +100,7 @@ class Platform:
 
     async def start(self) -> None:
         await self.store.init()
+        await self.bus.start()
         self.writer.start()
         await self.executions.start()
         await self.scheduler.start()
@@ -109,4 +113,5 @@ class Platform:
         await self.writer.stop()
         await self.builder.stop()
         await self.workers.close()
+        await self.bus.stop()
         await self.store.close()

@@ -40,6 +40,14 @@ __all__ = ["platform_command"]
 @click.option("--port", default=8080, show_default=True, type=int, help="TCP port.")
 @PROJECT
 @click.option(
+    "--node-id",
+    default="",
+    envvar="WIXHTTP_NODE_ID",
+    help="This node's name among the nodes sharing a database (default: host name:port; "
+    "or set WIXHTTP_NODE_ID). Each node needs its own; a restarted node with the same name "
+    "takes up what it left unfinished at once.",
+)
+@click.option(
     "--activation-limit",
     default=10,
     show_default=True,
@@ -117,6 +125,7 @@ def platform_command(
     host: str,
     port: int,
     project: str,
+    node_id: str,
     activation_limit: int,
     activation_window: float,
     max_unpacked_size: int,
@@ -148,6 +157,7 @@ def platform_command(
             retention=execution_retention,
         ),
         database=DatabaseConfig(database_url, database_pool_size, database_max_overflow),
+        node_id=node_id,
     )
     _announce(config)
     _serve(config)
@@ -159,7 +169,7 @@ def _announce(config: PlatformConfig) -> None:
     keys: list[Any] = run(with_store(data, database, lambda store: store.list_keys()))
     click.echo(f"wixhttp platform: data in {data}, project {config.project_id!r}", err=True)
     url = masked(database.url) if database.url else "SQLite in the data directory"
-    click.echo(f"  database: {url}", err=True)
+    click.echo(f"  database: {url}, node {config.node!r}", err=True)
     click.echo(f"  API endpoint: {config.endpoint}", err=True)
     if not any(not k["revoked_at"] for k in keys):
         same = " --database-url ..." if database.url else ""

@@ -15,14 +15,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Table, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from wixhttp.platform import queries
 from wixhttp.platform.config import DatabaseConfig
 from wixhttp.platform.store import schema
+from wixhttp.platform.store.clock import db_epoch
 from wixhttp.platform.store.database import (
     DatabaseUnusable,
     check_directory,
@@ -116,6 +117,23 @@ class StoreBase:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @property
+    def shared(self) -> bool:
+        """Whether several nodes may share this database (PostgreSQL; SQLite is one node's)."""
+        return self.engine.dialect.name == "postgresql"
+
+    async def clock(self) -> float:
+        """The database's current time, epoch seconds (see :mod:`.clock`)."""
+        async with self.engine.connect() as conn:
+            return float((await conn.execute(select(db_epoch()))).scalar_one())
+
+    async def _announce(self, conn: AsyncConnection, channel: str, payload: str) -> None:
+        """``NOTIFY channel, payload`` in ``conn``'s transaction (delivered to every node's
+        :class:`~wixhttp.platform.bus.Bus` on commit); nothing on SQLite, where the one node
+        tells itself directly."""
+        if self.shared:
+            await conn.execute(select(func.pg_notify(channel, payload)))
 
     async def _one(self, kind: type[R], table: Table, *where: ColumnElement[bool]) -> R | None:
         async with self.engine.connect() as conn:

@@ -13,6 +13,7 @@ __all__ = [
     "ExecutionRow",
     "FunctionRow",
     "KeyRow",
+    "NodeRow",
     "PendingExecutionRow",
     "VariableRow",
 ]
@@ -89,6 +90,7 @@ class DeploymentRow(TypedDict):
     chunks_total: int
     chunks_uploaded: int
     routes: list[dict[str, Any]]  # [{"name": ..., "methods": [...]}] once built
+    claimed_by: str | None  # the node building it
 
 
 class ActivationRow(TypedDict):
@@ -129,3 +131,12 @@ class PendingExecutionRow(ExecutionRow):
 
     pending_headers: list[list[str]] | None  # [[name, value], ...] as the worker gets them
     pending_body: str | None
+    run_after: float | None  # claimable once the database's clock reaches it
+    claimed_by: str | None  # the node that claimed it
+
+
+class NodeRow(TypedDict):
+    id: str
+    project_id: str
+    started_at: float
+    heartbeat_at: float

@@ -1,4 +1,4 @@
-"""The platform's schema: the seven tables, the API attribute each list query may filter or sort
+"""The platform's schema: the nine tables, the API attribute each list query may filter or sort
 on (``*_ATTRIBUTES``), and the defaults a new execution row gets.
 
 Every row has a ``seq`` (Appwrite's ``$sequence``: insertion order, the default sort and
@@ -40,6 +40,8 @@ __all__ = [
     "executions",
     "functions",
     "metadata",
+    "platform_nodes",
+    "rate_counters",
     "variables",
 ]
 
@@ -129,6 +131,7 @@ deployments = Table(
     Column("chunks_total", Integer, nullable=False, default=1),
     Column("chunks_uploaded", Integer, nullable=False, default=0),
     Column("routes", JSON, nullable=False),  # [{"name":..., "methods": [...]}] once built
+    Column("claimed_by", String(128), nullable=True),  # the node building it (r0002)
     Index("ix_deployments_function", "project_id", "function_id", "seq"),
 )
 
@@ -171,8 +174,13 @@ executions = Table(
     # The request still to be sent (waiting and scheduled executions); cleared once it runs.
     Column("pending_headers", JSON, nullable=True),  # [[name, value], ...] as the worker gets them
     Column("pending_body", Text, nullable=True),
+    # The queue (r0002): a waiting or scheduled row may be claimed once the database's clock
+    # (epoch seconds) reaches ``run_after``; ``claimed_by`` is the node that claimed it.
+    Column("run_after", Float, nullable=True),
+    Column("claimed_by", String(128), nullable=True),
     Index("ix_executions_function", "project_id", "function_id", "seq"),
     Index("ix_executions_status", "status"),
+    Index("ix_executions_queue", "project_id", "status", "run_after"),
 )
 
 cron_ticks = Table(
@@ -183,6 +191,23 @@ cron_ticks = Table(
     Column("function_id", String(36), nullable=False),
     Column("last_tick", Float, nullable=False),  # epoch seconds of the last tick fired
     UniqueConstraint("project_id", "function_id", name="uq_cron_ticks_function"),
+)
+
+platform_nodes = Table(
+    "platform_nodes",
+    metadata,
+    Column("id", String(128), primary_key=True),  # --node-id: host:port unless given
+    Column("project_id", String(36), nullable=False),
+    Column("started_at", Float, nullable=False),  # the database's clock, epoch seconds
+    Column("heartbeat_at", Float, nullable=False),
+)
+
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(255), primary_key=True),  # what is counted, e.g. guest:<project>:<ip>
+    Column("window", BigInteger, primary_key=True),  # the window's start, epoch seconds
+    Column("count", Integer, nullable=False),
 )
 
 FUNCTION_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
@@ -247,9 +272,13 @@ EXECUTION_DEFAULTS: dict[str, Any] = {
     "scheduled_at": None,
     "pending_headers": None,
     "pending_body": None,
+    "run_after": None,
+    "claimed_by": None,
 }
 
 #: An execution's columns as the API reads them: all but the request still to be sent.
 EXECUTION_PUBLIC = [
-    c for c in executions.columns if c.key not in ("pending_headers", "pending_body")
+    c
+    for c in executions.columns
+    if c.key not in ("pending_headers", "pending_body", "run_after", "claimed_by")
 ]
