@@ -282,15 +282,21 @@ class SyncResult:
 
 
 async def sync_load(
-    port: int, key: str, warmup: float, duration: float, connections: int, pids: dict[str, int]
+    ports: list[int],
+    key: str,
+    warmup: float,
+    duration: float,
+    connections: int,
+    pids: dict[str, int],
 ) -> SyncResult:
-    request = post_execution(port, key, HANDLER_PATH, False)
+    """Connection ``i`` posts to ``ports[i % len(ports)]`` (round-robin over the nodes)."""
     result = SyncResult(cpu=CpuMeter(pids))
     loop_start = time.perf_counter()
     t_start = loop_start + warmup
     t_end = t_start + duration
 
-    async def client() -> None:
+    async def client(port: int) -> None:
+        request = post_execution(port, key, HANDLER_PATH, False)
         conn: Connection | None = None
         while time.perf_counter() < t_end:
             try:
@@ -323,7 +329,7 @@ async def sync_load(
         await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
         result.cpu.stop()
 
-    await asyncio.gather(meter(), *(client() for _ in range(connections)))
+    await asyncio.gather(meter(), *(client(ports[i % len(ports)]) for i in range(connections)))
     result.seconds = duration
     return result
 
@@ -369,7 +375,7 @@ async def _list(conn: Connection, port: int, key: str, queries: list[dict[str, A
 
 
 async def async_load(
-    port: int,
+    ports: list[int],
     key: str,
     count: int,
     connections: int,
@@ -377,13 +383,15 @@ async def async_load(
     stall: float,
     pids: dict[str, int],
 ) -> AsyncResult:
+    """Enqueue connection ``i`` posts to ``ports[i % len(ports)]``; polls go to ``ports[0]``."""
     tag = f"{HANDLER_PATH}?bench={uuid.uuid4().hex[:12]}"
-    request = post_execution(port, key, tag, True)
+    port = ports[0]
     result = AsyncResult(count=count, cpu=CpuMeter(pids))
     next_index = 0
 
-    async def client() -> None:
+    async def client(port: int) -> None:
         nonlocal next_index
+        request = post_execution(port, key, tag, True)
         conn = await Connection.open(port)
         try:
             while next_index < count:
@@ -412,7 +420,7 @@ async def async_load(
     result.cpu.start()  # type: ignore[union-attr]
     started = time.perf_counter()
     result.first_enqueue = time.time()
-    await asyncio.gather(*(client() for _ in range(conns)))
+    await asyncio.gather(*(client(ports[i % len(ports)]) for i in range(conns)))
     result.enqueue_seconds = time.perf_counter() - started
 
     tagged = {"method": "equal", "attribute": "requestPath", "values": [tag]}
@@ -536,6 +544,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 3 s sync, 300 async, 50 latency"
     )
+    parser.add_argument(
+        "--nodes",
+        action="store_true",
+        help="instead: sync and async figures for 1 node on SQLite, 1 node on PostgreSQL and "
+        "--node-count nodes on PostgreSQL, with ratios to the first (bench/nodes.py)",
+    )
+    parser.add_argument(
+        "--node-count", type=int, default=3, help="nodes of the last --nodes set-up (3)"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="",
+        help="--nodes: admin connection to a PostgreSQL server, where a scratch database is "
+        "made and dropped (default: $WIXHTTP_BENCH_POSTGRES_URL, else "
+        "postgresql://postgres@127.0.0.1:5432/test)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 3.0, 1.0
@@ -614,7 +638,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
         flush=True,
     )
     try:
-        sync = run_async(sync_load(port, key, args.warmup, args.duration, args.connections, pids))
+        sync = run_async(sync_load([port], key, args.warmup, args.duration, args.connections, pids))
     except (OSError, HttpError, RuntimeError) as exc:
         print(f"  ERROR: {exc}")
     time.sleep(1.0)  # let the batched writes of phase 1 land
@@ -627,7 +651,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     )
     try:
         asy = run_async(
-            async_load(port, key, args.async_count, args.connections, args.poll, args.stall, pids)
+            async_load([port], key, args.async_count, args.connections, args.poll, args.stall, pids)
         )
     except (OSError, HttpError, RuntimeError, ValueError, KeyError) as exc:
         print(f"  ERROR: {exc}")
@@ -727,6 +751,10 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.nodes:
+        from bench import nodes
+
+        return run_in_tempdir(nodes.run, args, "wixhttp-bench-nodes-", "RESULT: no figures")
     return run_in_tempdir(run, args, "wixhttp-bench-executions-", "RESULT: no figures")
 
 
