@@ -233,14 +233,19 @@ def pct(values: list[float], p: float) -> float:
 class CpuMeter:
     """CPU seconds of the platform, its worker(s) and this client between start and stop."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(
+        self, pids: dict[str, int], extra: dict[str, Callable[[], float | None]] | None = None
+    ) -> None:
+        """``extra``: more named CPU-seconds readings (e.g. a database server's processes)."""
         self.pids = pids
+        self.extra = extra or {}
         self.start_values: dict[str, float | None] = {}
         self.used: dict[str, float] = {}
 
     def _sample(self) -> dict[str, float | None]:
         values: dict[str, float | None] = {n: cpu_seconds(p) for n, p in self.pids.items()}
         values["client"] = time.process_time()
+        values.update((name, read()) for name, read in self.extra.items())
         return values
 
     def start(self) -> None:
@@ -288,9 +293,10 @@ async def sync_load(
     duration: float,
     connections: int,
     pids: dict[str, int],
+    extra_cpu: dict[str, Callable[[], float | None]] | None = None,
 ) -> SyncResult:
     """Connection ``i`` posts to ``ports[i % len(ports)]`` (round-robin over the nodes)."""
-    result = SyncResult(cpu=CpuMeter(pids))
+    result = SyncResult(cpu=CpuMeter(pids, extra_cpu))
     loop_start = time.perf_counter()
     t_start = loop_start + warmup
     t_end = t_start + duration
@@ -382,11 +388,12 @@ async def async_load(
     poll: float,
     stall: float,
     pids: dict[str, int],
+    extra_cpu: dict[str, Callable[[], float | None]] | None = None,
 ) -> AsyncResult:
     """Enqueue connection ``i`` posts to ``ports[i % len(ports)]``; polls go to ``ports[0]``."""
     tag = f"{HANDLER_PATH}?bench={uuid.uuid4().hex[:12]}"
     port = ports[0]
-    result = AsyncResult(count=count, cpu=CpuMeter(pids))
+    result = AsyncResult(count=count, cpu=CpuMeter(pids, extra_cpu))
     next_index = 0
 
     async def client(port: int) -> None:

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from bench import executions as ex
 from bench import platform as bp
 from bench.loadgen import run_async
-from bench.procs import Process, children, free_port
+from bench.procs import Process, children, cpu_seconds, free_port
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 POSTGRES_ENV = "WIXHTTP_BENCH_POSTGRES_URL"
@@ -75,6 +75,25 @@ def postgres_problem(admin_url: str) -> str:
     except Exception as exc:  # noqa: BLE001 - any failure means: no server to measure on
         return f"no PostgreSQL answers at {masked(admin_url)} ({type(exc).__name__}: {exc})"
     return ""
+
+
+def postgres_cpu() -> float | None:
+    """CPU seconds of every process named ``postgres`` on this machine (the server and its
+    backends; a backend that exits between two readings takes its share with it)."""
+    total, found = 0.0, False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        seconds = cpu_seconds(int(entry))
+        if seconds is not None:
+            total, found = total + seconds, True
+    return total if found else None
 
 
 def masked(url: str) -> str:
@@ -139,14 +158,15 @@ def measure(args: argparse.Namespace, tmp: str, setup: Setup, database_url: str 
     try:
         ports, key, pids = start_nodes(tmp, setup, database_url, started)
         print(f"  nodes on ports {', '.join(map(str, ports))}; sync load ...", flush=True)
+        extra = {"postgres": postgres_cpu} if database_url else None
         row.sync = run_async(
-            ex.sync_load(ports, key, args.warmup, args.duration, args.connections, pids)
+            ex.sync_load(ports, key, args.warmup, args.duration, args.connections, pids, extra)
         )
         time.sleep(1.0)  # let the batched writes of the sync phase land
         print(f"  async: {args.async_count} executions ...", flush=True)
         row.asy = run_async(
             ex.async_load(
-                ports, key, args.async_count, args.connections, args.poll, args.stall, pids
+                ports, key, args.async_count, args.connections, args.poll, args.stall, pids, extra
             )
         )
     except (OSError, ex.HttpError, RuntimeError, ValueError, KeyError) as exc:
@@ -277,6 +297,6 @@ def report(rows: list[Row]) -> None:
         if row.problem:
             print(f"  {row.problem}")
     print(
-        "ratios: to the 1-node SQLite row of this run; CPU columns leave out the PostgreSQL "
-        "server's own processes"
+        "ratios: to the 1-node SQLite row of this run; CPU us/execution: all nodes' platform "
+        "processes, their workers, this client and (PostgreSQL rows) the server's processes"
     )
