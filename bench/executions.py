@@ -561,6 +561,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--node-count", type=int, default=3, help="nodes of the last --nodes set-up (3)"
     )
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="--nodes: interleaved rounds of the three set-ups; medians are shown (1)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default="",
         help="--nodes: admin connection to a PostgreSQL server, where a scratch database is "

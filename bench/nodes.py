@@ -24,6 +24,7 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
@@ -77,23 +78,29 @@ def postgres_problem(admin_url: str) -> str:
     return ""
 
 
-def postgres_cpu() -> float | None:
-    """CPU seconds of every process named ``postgres`` on this machine (the server and its
-    backends; a backend that exits between two readings takes its share with it)."""
-    total, found = 0.0, False
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm") as f:
-                if f.read().strip() != "postgres":
-                    continue
-        except OSError:
-            continue
-        seconds = cpu_seconds(int(entry))
-        if seconds is not None:
-            total, found = total + seconds, True
-    return total if found else None
+def backend_cpu(database: str) -> Callable[[], float | None]:
+    """A reading of the CPU seconds of the PostgreSQL backends connected to ``database`` (their
+    process titles name it; other databases' backends and the server's shared processes, WAL
+    writer included, are left out; a backend that exits takes its share with it)."""
+    title = f" {database} ".encode()
+
+    def read() -> float | None:
+        total, found = 0.0, False
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read(300)
+            except OSError:
+                continue
+            if cmdline.startswith(b"postgres: ") and title in cmdline:
+                seconds = cpu_seconds(int(entry))
+                if seconds is not None:
+                    total, found = total + seconds, True
+        return total if found else None
+
+    return read
 
 
 def masked(url: str) -> str:
@@ -119,11 +126,10 @@ def drop_database(admin_url: str, name: str) -> None:
 
 
 def start_nodes(
-    tmp: str, setup: Setup, database_url: str | None, started: list[Process]
+    base: str, setup: Setup, database_url: str | None, started: list[Process]
 ) -> tuple[list[int], str, dict[str, int]]:
-    """Start ``setup.nodes`` platforms on one data directory (and database); returns their
-    ports, an API key and the pids to meter (platforms and their workers)."""
-    base = os.path.join(tmp, setup.label.replace(" ", "-").replace(",", ""))
+    """Start ``setup.nodes`` platforms on one data directory (and database) under ``base``;
+    returns their ports, an API key and the pids to meter (platforms and their workers)."""
     data = os.path.join(base, "data")
     os.makedirs(base)
     store = ["--data", data] + (["--database-url", database_url] if database_url else [])
@@ -140,7 +146,7 @@ def start_nodes(
     key = bp.run_cli("keys", "create", *store, "--scopes", bp.SCOPES).strip().splitlines()[-1]
     ports = [port for _, port in nodes]
     bp.run_cli(
-        "deploy", bp.bench_site(tmp), "--function", ex.FUNCTION_ID, "--activate",
+        "deploy", bp.bench_site(base), "--function", ex.FUNCTION_ID, "--activate",
         "--endpoint", f"http://127.0.0.1:{ports[0]}/v1", "--key", key,
     )  # fmt: skip
     pids: dict[str, int] = {}
@@ -152,13 +158,16 @@ def start_nodes(
     return ports, key, pids
 
 
-def measure(args: argparse.Namespace, tmp: str, setup: Setup, database_url: str | None) -> Row:
+def measure(
+    args: argparse.Namespace, base: str, setup: Setup, database: tuple[str, str] | None
+) -> Row:
+    """One round of one set-up; ``database``: (name, URL) of its PostgreSQL database."""
     started: list[Process] = []
     row = Row(setup)
     try:
-        ports, key, pids = start_nodes(tmp, setup, database_url, started)
+        ports, key, pids = start_nodes(base, setup, database[1] if database else None, started)
         print(f"  nodes on ports {', '.join(map(str, ports))}; sync load ...", flush=True)
-        extra = {"postgres": postgres_cpu} if database_url else None
+        extra = {"postgres": backend_cpu(database[0])} if database else None
         row.sync = run_async(
             ex.sync_load(ports, key, args.warmup, args.duration, args.connections, pids, extra)
         )
@@ -202,23 +211,26 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
             f"PostgreSQL rows skipped: {problem}. Give a server with --postgres-url URL or "
             f"{POSTGRES_ENV} (a user who may create databases)."
         )
-    rows: list[Row] = []
-    for setup in setups:
-        print(f"\n[{setup.label}]", flush=True)
-        if setup.postgres and problem:
-            rows.append(Row(setup, problem="skipped: no PostgreSQL"))
-            print("  skipped: no PostgreSQL")
-            continue
-        if not setup.postgres:
-            rows.append(measure(args, tmp, setup, None))
-            continue
-        name, url = create_database(admin_url)
-        print(f"  scratch database {name} on {masked(admin_url)}", flush=True)
-        try:
-            rows.append(measure(args, tmp, setup, url))
-        finally:
-            drop_database(admin_url, name)
-    report(rows)
+    rows: dict[str, list[Row]] = {setup.label: [] for setup in setups}
+    for round_no in range(1, args.rounds + 1):
+        for setup in setups:
+            print(f"\n[{setup.label}, round {round_no} of {args.rounds}]", flush=True)
+            if setup.postgres and problem:
+                rows[setup.label].append(Row(setup, problem="skipped: no PostgreSQL"))
+                print("  skipped: no PostgreSQL")
+                continue
+            slug = setup.label.replace(", ", "-").replace(" ", "-")
+            base = os.path.join(tmp, f"{slug}-{round_no}")
+            if not setup.postgres:
+                rows[setup.label].append(measure(args, base, setup, None))
+                continue
+            name, url = create_database(admin_url)
+            print(f"  scratch database {name} on {masked(admin_url)}", flush=True)
+            try:
+                rows[setup.label].append(measure(args, base, setup, (name, url)))
+            finally:
+                drop_database(admin_url, name)
+    report(list(rows.values()))
 
 
 # --------------------------------------------------------------------------- table
@@ -240,63 +252,98 @@ def _cpu(result: ex.SyncResult | ex.AsyncResult, count: int) -> str:
     return ", ".join(f"{k} {s / count * 1e6:,.0f}" for k, s in kinds.items())
 
 
-def report(rows: list[Row]) -> None:
-    base = rows[0]
-    base_sync = base.sync.rps if base.sync else None
-    base_async = base.asy.completions_rate if base.asy and base.asy.unfinished == 0 else None
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+@dataclass
+class Figures:
+    """One set-up's figures over its rounds (medians; counts summed)."""
+
+    label: str
+    syncs: list[ex.SyncResult]
+    asyncs: list[ex.AsyncResult]
+    problems: list[str]
+
+    @classmethod
+    def of(cls, rows: list[Row]) -> Figures:
+        return cls(
+            rows[0].setup.label,
+            [r.sync for r in rows if r.sync is not None],
+            [r.asy for r in rows if r.asy is not None],
+            [r.problem for r in rows if r.problem],
+        )
+
+    @property
+    def sync_rps(self) -> float | None:
+        return _median([r.rps for r in self.syncs])
+
+    @property
+    def async_rps(self) -> float | None:
+        """Median completions/s of the rounds whose batch finished."""
+        return _median([a.completions_rate for a in self.asyncs if a.unfinished == 0])
+
+
+def report(setups: list[list[Row]]) -> None:
+    figures = [Figures.of(rows) for rows in setups]
+    base_sync, base_async = figures[0].sync_rps, figures[0].async_rps
+    rounds = max(len(rows) for rows in setups)
     print()
+    if rounds > 1:
+        print(f"medians of {rounds} interleaved rounds")
     print(
         f"{'set-up':<22} {'sync exec/s':>11} {'ratio':>6} {'p50/p95 ms':>12}   "
         f"{'async compl/s':>13} {'ratio':>6} {'enqueue/s':>9}  completed/failed/unfinished"
     )
     print("-" * 112)
-    for row in rows:
-        if row.sync is None and row.asy is None:
-            print(f"{row.setup.label:<22} {row.problem}")
-            continue
-        line = f"{row.setup.label:<22} "
-        if row.sync is not None:
-            lat = row.sync.latencies
+    for fig in figures:
+        line = f"{fig.label:<22} "
+        if fig.sync_rps is not None:
+            lat = [x for r in fig.syncs for x in r.latencies]
             p50 = statistics.median(lat) * 1000 if lat else 0.0
             line += (
-                f"{row.sync.rps:>11,.1f} {_ratio(row.sync.rps, base_sync):>6} "
+                f"{fig.sync_rps:>11,.1f} {_ratio(fig.sync_rps, base_sync):>6} "
                 f"{f'{p50:.1f}/{ex.pct(lat, 95) * 1000:.1f}':>12}   "
             )
         else:
             line += f"{'-':>11} {'-':>6} {'-':>12}   "
-        if row.asy is not None:
-            a = row.asy
-            rate = a.completions_rate if a.unfinished == 0 else 0.0
+        if fig.asyncs:
+            rate = fig.async_rps
+            enqueue = _median([a.enqueue_rate for a in fig.asyncs]) or 0.0
+            done = sum(a.completed for a in fig.asyncs)
+            failed = sum(a.failed for a in fig.asyncs)
+            left = sum(a.unfinished for a in fig.asyncs)
             line += (
-                f"{rate:>13,.1f} {_ratio(rate, base_async):>6} {a.enqueue_rate:>9,.1f}  "
-                f"{a.completed:,}/{a.failed:,}/{a.unfinished:,}"
+                f"{rate or 0.0:>13,.1f} {_ratio(rate or 0.0, base_async):>6} {enqueue:>9,.1f}  "
+                f"{done:,}/{failed:,}/{left:,}"
             )
         else:
             line += f"{'-':>13}"
+        if not fig.syncs and not fig.asyncs:
+            line = f"{fig.label:<22} {'; '.join(sorted(set(fig.problems)))}"
         print(line)
     print("-" * 112)
-    for row in rows:
-        if row.sync is None and row.asy is None:
+    for fig in figures:
+        if not fig.syncs and not fig.asyncs:
             continue
-        print(f"{row.setup.label}:")
-        if row.sync is not None:
+        print(f"{fig.label}:")
+        for sync in fig.syncs:
             print(
-                f"  sync: {row.sync.ok:,} ok in {row.sync.seconds:g}s, errors: "
-                f"{ex.errors_text(row.sync.errors)}; CPU us/execution: "
-                f"{_cpu(row.sync, row.sync.ok)}"
+                f"  sync {sync.rps:,.1f}/s: {sync.ok:,} ok in {sync.seconds:g}s, errors: "
+                f"{ex.errors_text(sync.errors)}; CPU us/execution: {_cpu(sync, sync.ok)}"
             )
-        if row.asy is not None:
-            a = row.asy
+        for a in fig.asyncs:
             print(
-                f"  async: {a.accepted:,} of {a.count:,} accepted in {a.enqueue_seconds:.2f}s, "
-                f"enqueue errors: {ex.errors_text(a.errors)}; first enqueue -> last $updatedAt "
-                f"{a.span:.2f}s; CPU us/execution: {_cpu(a, a.accepted)}"
+                f"  async {a.completions_rate:,.1f}/s: {a.accepted:,} of {a.count:,} accepted in "
+                f"{a.enqueue_seconds:.2f}s, enqueue errors: {ex.errors_text(a.errors)}; first "
+                f"enqueue -> last $updatedAt {a.span:.2f}s; CPU us/execution: "
+                f"{_cpu(a, a.accepted)}"
             )
             if a.note:
                 print(f"  NOTE: {a.note.strip()}")
-        if row.problem:
-            print(f"  {row.problem}")
+        for problem in fig.problems:
+            print(f"  {problem}")
     print(
         "ratios: to the 1-node SQLite row of this run; CPU us/execution: all nodes' platform "
-        "processes, their workers, this client and (PostgreSQL rows) the server's processes"
+        "processes, their workers, this client and (PostgreSQL rows) the database's backends"
     )
