@@ -9,7 +9,8 @@ completions/s with ``bench/executions.py``'s own phases, the connections spread 
 the nodes. Each PostgreSQL set-up gets a fresh database on the server ``--postgres-url`` names
 (an admin connection: a user who may create databases), dropped again afterwards; where no server
 answers, the PostgreSQL rows are skipped, saying why. The set-up's processes are stopped before
-the next one starts. The table gives each figure's ratio to the 1-node SQLite row of the same run.
+the next one starts. ``--rounds N`` repeats the three set-ups N times, interleaved, and shows
+the medians. The table gives each figure's ratio to the 1-node SQLite row of the same run.
 
 Imported as ``bench.nodes`` (the repository root on ``sys.path``); it uses ``bench.executions``
 for the load and ``bench.platform`` for the set-up helpers.
