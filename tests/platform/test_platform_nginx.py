@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,8 +187,8 @@ def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster
     ]
     nginx: Nginx | None = None
     try:
-        for node in nodes:
-            node.start()
+        with ThreadPoolExecutor(len(nodes)) as pool:  # together, as the README allows
+            list(pool.map(lambda node: node.start(), nodes))
         port = free_port()
         config = with_ports(readme_nginx_config(), port, [node.port for node in nodes])
         nginx = Nginx(tmp_path / "nginx", config, port)
