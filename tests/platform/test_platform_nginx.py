@@ -230,8 +230,8 @@ def test_three_nodes_behind_the_readmes_nginx_deploy_execute_and_serve(
         assert node.process is not None and worker_children(node.process.pid), node.log()
 
     big = b"x" * (2 * 1024 * 1024)  # over nginx's default 1 MB limit
-    with httpx.Client(base_url=base, timeout=30) as client:
-        direct = client.post(
+    with httpx.Client(base_url=base, timeout=30) as http:
+        direct = http.post(
             f"/functions/{function_id}/_functions/echo?via=nginx",
             content=big,
             headers={"X-Forwarded-For": "203.0.113.7"},
