@@ -392,7 +392,7 @@ SILENCE = (
 )
 
 
-def test_with_the_announcements_lost_a_variable_change_still_reaches_every_node_within_the_ttl(
+def test_with_the_announcements_lost_a_variable_change_and_a_delete_still_reach_every_node_within_the_ttl(  # noqa: E501
     cluster: Cluster,
 ) -> None:
     function_id = cluster.new_function(variables={"VALUE": "one"})
@@ -415,6 +415,16 @@ def test_with_the_announcements_lost_a_variable_change_still_reaches_every_node_
             lambda status, body: status == 200 and body["value"] == "two",
             since,
             "the changed variable, without announcements",
+            within=TTL + 0.5,
+        )
+        cluster.functions(0).delete(function_id)
+        since = time.monotonic()
+        _seen_by_every_node(
+            clients,
+            function_id,
+            lambda status, body: status == 404,
+            since,
+            "the delete, without announcements",
             within=TTL + 0.5,
         )
     finally:

@@ -73,15 +73,22 @@ class Targets:
         """The function's target, or None if there is no such function."""
         cached = self._targets.get(function_id)
         if cached is not None:
-            if cached[0] > time.monotonic():
-                return cached[1]
+            deadline, target = cached
+            moment = time.monotonic()
+            if deadline > moment:
+                return target
+            # Expired: others keep it for a moment while this lookup reads the function again.
+            self._targets[function_id] = (moment + min(1.0, self.ttl), target)
             self.expired(function_id)
-        return await self._read(function_id)
+        return await self.read(function_id)
 
-    async def _read(self, function_id: str) -> Target | None:
+    async def read(self, function_id: str) -> Target | None:
+        """The function's target read from the store (and cached, unless it changed meanwhile)."""
         changes, deadline = self._changes, time.monotonic() + self.ttl
         function = await self.store.get_function(self.project_id, function_id)
         if function is None:
+            if changes == self._changes:
+                self._targets.pop(function_id, None)
             return None
         variables = await self.store.function_variables(self.project_id, function_id)
         production = None
@@ -205,6 +212,6 @@ class ChangeFeed:
             self._pending.add(function_id)
 
     async def _retire_stale(self, function_id: str) -> None:
-        target = await self.targets.lookup(function_id)
+        target = await self.targets.read(function_id)  # not the cache: it may be older
         serving = target.specs if target is not None else []
         await self.workers.retire_stale(function_id, serving)
