@@ -194,8 +194,8 @@ class ChangeFeed:
             self._wake.clear()
             try:
                 if self._everything:
-                    self._everything = False
                     await self._change_everything()
+                    self._everything = False  # only once done: else retried on the next wake
                 while self._pending:
                     await self._retire_stale(self._pending.pop())
             except asyncio.CancelledError:
