@@ -8,6 +8,7 @@ a node silent for 3 s is dead, and the survivors fail its in-flight executions.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
 from collections import Counter
@@ -20,6 +21,7 @@ import pytest
 from appwrite.input_file import InputFile
 from appwrite.query import Query
 
+from tests._postgres import ADMIN_URL
 from tests.platform._nodes import (
     DEAD_NODE_ARGS,
     NODE_TIMEOUT,
@@ -426,6 +428,55 @@ def test_with_the_announcements_lost_a_variable_change_and_a_delete_still_reach_
             since,
             "the delete, without announcements",
             within=TTL + 0.5,
+        )
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _drop_listeners(database: str) -> list[str]:
+    """Terminate the nodes' listening connections to ``database``; their last queries."""
+    import asyncpg
+
+    async def drop() -> list[str]:
+        connection = await asyncpg.connect(ADMIN_URL, timeout=5)
+        try:
+            rows = await connection.fetch(
+                "SELECT query, pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')",
+                database.rsplit("/", 1)[-1],
+            )
+            return [str(row["query"]) for row in rows]
+        finally:
+            await connection.close()
+
+    return asyncio.run(drop())
+
+
+def test_a_node_whose_listening_connection_was_lost_still_sees_changes_within_a_second(
+    cluster: Cluster,
+) -> None:
+    function_id = cluster.new_function(variables={"VALUE": "one"})
+    clients = [cluster.http(n, key=False) for n in range(3)]
+    try:
+        for client in clients:
+            wait_for(
+                functools.partial(
+                    lambda c: _whoami(c, function_id)[1].get("value") == "one", client
+                ),
+                10,
+                "the function to answer",
+            )
+        dropped = _drop_listeners(cluster.database)
+        assert len(dropped) == 3, f"expected the 3 nodes' listening connections: {dropped}"
+        cluster.functions(0).update_variable(function_id, "value", "VALUE", "two")
+        since = time.monotonic()
+        _seen_by_every_node(
+            clients,
+            function_id,
+            lambda status, body: status == 200 and body["value"] == "two",
+            since,
+            "the changed variable, after the listening connections were lost",
         )
     finally:
         for client in clients:
