@@ -160,12 +160,13 @@ def test_t2_a_node_killed_mid_run_leaves_nothing_unfinished_and_nothing_run_twic
         "every execution to be completed or failed after node0's kill -9",
     )
     starts, ends = cluster.runs("start"), cluster.runs("end")
-    on_killed = {m.execution_id for m in cluster.marks("start") if m.node_pid == killed}
+    # Started by a survivor. (One node0 had claimed but not yet started may fail unstarted.)
+    elsewhere = {m.execution_id for m in cluster.marks("start") if m.node_pid != killed}
     twice = {i: c for i, c in starts.items() if c > 1}
     assert not twice, f"ran more than once: {twice}"
     failed = {i for i in created if statuses[i] == "failed"}
     assert failed, "node0 was killed while running executions: some must have failed"
-    assert failed <= on_killed, f"failed but not started on the killed node: {failed - on_killed}"
+    assert not failed & elsewhere, f"failed although a live node ran them: {failed & elsewhere}"
     for execution_id in failed:
         execution = cluster.functions(1).get_execution(function_id, execution_id)
         assert INTERRUPTED in execution.errors, execution.errors
@@ -205,9 +206,12 @@ def test_t3_a_peer_restarting_while_the_others_are_busy_runs_nothing_twice_and_i
     assert not twice, f"ran more than once: {twice}"
     assert cluster.runs("run") == {scheduled.id: 1}
     assert statuses[scheduled.id] == "completed"
-    own = {m.execution_id for m in cluster.marks("start") if m.node_pid == restarted}
+    others = {m.execution_id for m in cluster.marks("start") if m.node_pid != restarted}
     failed = {i for i in created if statuses[i] == "failed"}
-    assert failed <= own, f"interrupted although another node ran them: {failed - own}"
+    assert not failed & others, f"interrupted although another node ran them: {failed & others}"
+    for execution_id in failed:  # node1's own, which its restart may interrupt
+        execution = cluster.functions(2).get_execution(function_id, execution_id)
+        assert INTERRUPTED in execution.errors, execution.errors
     for execution_id in set(created) - failed:
         assert starts[execution_id] == 1 and statuses[execution_id] == "completed"
 
