@@ -13,7 +13,7 @@ from typing import Any
 
 from wixhttp.platform.auth import KeyCache
 from wixhttp.platform.builds import Builder
-from wixhttp.platform.bus import Bus
+from wixhttp.platform.bus import WORK, Bus
 from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
@@ -46,15 +46,19 @@ class Platform:
             delay=config.executions.write_delay,
             max_pending=config.executions.max_pending_records,
         )
-        self.scheduler = Scheduler(self.store, self.targets, self.project_id, config.endpoint)
         self.executions = ExecutionService(
             self.store,
             self.writer,
             self.targets,
             self.workers,
-            self.scheduler,
             self.project_id,
             config.executions,
+            self.node,
+        )
+        self.bus.subscribe(WORK, self.executions.wake)
+        self.bus.on_reconnect(self.executions.wake)
+        self.scheduler = Scheduler(
+            self.store, self.targets, self.project_id, config.endpoint, self.executions.wake
         )
         self.builder = Builder(
             self.paths,
