@@ -31,7 +31,7 @@ from croniter import croniter
 
 from wixhttp.platform import errors
 from wixhttp.platform.calls import Call, new_execution
-from wixhttp.platform.store import Store, new_id, now
+from wixhttp.platform.store import Store, new_id
 from wixhttp.platform.targets import Targets
 
 __all__ = [
@@ -233,7 +233,7 @@ class Scheduler:
             project_id=self.project_id,
             function_id=function_id,
             deployment_id=target.production.deployment_id,
-            created_at=now(),
+            created_at=iso(max(tick, self.clock())),  # the database's time, like the tick's
             trigger="schedule",
             status="waiting",
             scheduled_at=iso(tick),

@@ -149,7 +149,7 @@ class ExecutionQueries(StoreBase):
         self, project_id: str, node: str, limit: int, stamp: str
     ) -> list[Claimed]:
         """Claim up to ``limit`` runnable executions that are due (oldest first) for ``node``:
-        they become ``processing`` in the same statement. Rows another node is claiming are
+        they become ``processing`` in the same transaction. Rows another node is claiming are
         skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes instead)."""
         due = (
             select(executions.c.seq, executions.c.status)
@@ -161,35 +161,38 @@ class ExecutionQueries(StoreBase):
             .order_by(executions.c.seq)
             .limit(limit)
             .with_for_update(skip_locked=True)
-            .subquery("due")
-        )
-        claim = (
-            update(executions)
-            .where(executions.c.seq == due.c.seq)
-            .values(status="processing", claimed_by=node, updated_at=stamp)
-            .returning(
-                executions.c.id,
-                executions.c.function_id,
-                executions.c.request_method,
-                executions.c.request_path,
-                executions.c.pending_headers,
-                executions.c.pending_body,
-                due.c.status,
-            )
         )
         async with self.engine.begin() as conn:
+            before = {seq: status for seq, status in (await conn.execute(due)).all()}
+            if not before:
+                return []
+            # The status is checked again: on SQLite a delete may have come in between.
+            claim = (
+                update(executions)
+                .where(executions.c.seq.in_(before), executions.c.status.in_(RUNNABLE))
+                .values(status="processing", claimed_by=node, updated_at=stamp)
+                .returning(
+                    executions.c.seq,
+                    executions.c.id,
+                    executions.c.function_id,
+                    executions.c.request_method,
+                    executions.c.request_path,
+                    executions.c.pending_headers,
+                    executions.c.pending_body,
+                )
+            )
             rows = (await conn.execute(claim)).all()
         return [
             Claimed(
-                id=r[0],
-                function_id=r[1],
-                request_method=r[2],
-                request_path=r[3],
-                pending_headers=list(r[4] or []),
-                pending_body=r[5] or "",
-                status=r[6],
+                id=r.id,
+                function_id=r.function_id,
+                request_method=r.request_method,
+                request_path=r.request_path,
+                pending_headers=list(r.pending_headers or []),
+                pending_body=r.pending_body or "",
+                status=before[r.seq],
             )
-            for r in rows
+            for r in sorted(rows, key=lambda r: int(r.seq))
         ]
 
     async def next_due(self, project_id: str) -> float | None:
