@@ -1,6 +1,7 @@
 """The executions table is the queue: any node claims and runs any execution, once.
 
-Two platform processes share one PostgreSQL database (``--node-id a`` and ``b``); a handler
+Two platform processes share one PostgreSQL database and data directory (``--node-id a`` and
+``b``); a handler
 appends ``<execution id> <platform pid> <time>`` to a file, so runs are counted from their side
 effects, not from the API. The single-node tests run on the tests' backend (SQLite unless
 ``TEST_PLATFORM_DATABASE=postgresql``).
@@ -17,10 +18,11 @@ from typing import Any
 
 import pytest
 from appwrite.input_file import InputFile
+from appwrite.models.execution_list import ExecutionList
 from appwrite.query import Query
 from appwrite.services.functions import Functions
 
-from tests._postgres import drop_database, new_database
+from tests._postgres import drop_database, drop_database_async, new_database, new_database_async
 from tests._servers import wait_until
 from tests.platform._support import (
     BACKEND,
@@ -78,8 +80,11 @@ def _runs(path: Path) -> list[tuple[str, int, float]]:
 
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[tuple[PlatformProcess, PlatformProcess]]:
-    """Nodes ``a`` and ``b`` on one PostgreSQL database, two runner slots each."""
+    """Nodes ``a`` and ``b`` on one PostgreSQL database, two runner slots each, sharing one data
+    directory (built code lives on disk: ``b`` is a link to ``a``)."""
     database = new_database()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").symlink_to(tmp_path / "a")
     started: list[PlatformProcess] = []
     try:
         for name in ("a", "b"):
@@ -269,15 +274,17 @@ def test_a_schedule_set_behind_the_platforms_back_ticks_within_the_sweep(
         u=now(),
         id=function_id,
     )
+    def ticked() -> ExecutionList | None:
+        found = functions.list_executions(function_id, [Query.equal("trigger", ["schedule"])])
+        return found if found.total else None
+
     listed = wait_until(
-        lambda: functions.list_executions(function_id, [Query.equal("trigger", ["schedule"])]),
+        ticked,
         timeout=14,
         interval=0.2,
         what="a tick of the schedule",
     )
-    assert listed.total >= 1 and all(
-        epoch(e.scheduledat or "") <= written + 11.5 for e in listed.executions
-    )
+    assert all(epoch(e.scheduledat or "") <= written + 11.5 for e in listed.executions)
 
 
 # -- wake-ups ------------------------------------------------------------------------------------
@@ -301,7 +308,7 @@ async def test_a_batch_that_inserts_runnable_executions_announces_work_once() ->
 
     from wixhttp.platform.bus import asyncpg_dsn
 
-    url = new_database()
+    url = await new_database_async()
     store = Store(url)
     heard: list[str] = []
     listener = None
@@ -321,7 +328,7 @@ async def test_a_batch_that_inserts_runnable_executions_announces_work_once() ->
         if listener is not None:
             await listener.close()
         await store.close()
-        drop_database(url)
+        await drop_database_async(url)
 
 
 # -- claims --------------------------------------------------------------------------------------
@@ -368,7 +375,7 @@ async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="SKIP LOCKED: PostgreSQL's")
 async def test_concurrent_claims_on_postgresql_take_disjoint_rows() -> None:
-    url = new_database()
+    url = await new_database_async()
     stores = [Store(url) for _ in range(4)]
     try:
         await stores[0].init()
@@ -389,4 +396,4 @@ async def test_concurrent_claims_on_postgresql_take_disjoint_rows() -> None:
     finally:
         for store in stores:
             await store.close()
-        drop_database(url)
+        await drop_database_async(url)
