@@ -31,7 +31,6 @@ from tests.platform._support import (
     RUNTIME,
     PlatformProcess,
     at,
-    database_url,
     epoch,
     make_bundle,
     marks,
@@ -40,7 +39,7 @@ from tests.platform._support import (
     wait_for_build,
 )
 from wixhttp.platform.bus import WORK
-from wixhttp.platform.store import Store, new_id, now
+from wixhttp.platform.store import Store, new_id, now, sqlite_url
 from wixhttp.platform.store.executions import ExecutionOp
 
 #: A handler that records each run (execution id, the pid of the platform that ran it, time)
@@ -339,7 +338,8 @@ def _queued(status: str, run_after: float) -> dict[str, object]:
 
 
 async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path: Path) -> None:
-    store = Store(database_url(tmp_path))
+    url = sqlite_url(tmp_path) if BACKEND == "sqlite" else await new_database_async()
+    store = Store(url)
     try:
         await store.init()
         clock = await store.clock()
@@ -371,6 +371,8 @@ async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path
         assert await store.next_due("p") is None
     finally:
         await store.close()
+        if BACKEND != "sqlite":
+            await drop_database_async(url)
 
 
 @pytest.mark.skipif(BACKEND != "postgresql", reason="SKIP LOCKED: PostgreSQL's")
