@@ -353,14 +353,16 @@ async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path
         ]
         for execution_id, values in zip(ids, rows, strict=True):  # one batch each: seq order
             await store.write_executions({execution_id: ExecutionOp("insert", values)})
-        first = await store.claim_executions("p", "n1", 2, now())
+        first, due = await store.claim_executions("p", "n1", 2, now())
+        assert due is None  # as many were due as asked for
         assert [(c.id, c.status, c.pending_headers) for c in first] == [
             (ids[0], "waiting", [["x-n", "1"]]),
             (ids[1], "scheduled", [["x-n", "1"]]),
         ]
-        second = await store.claim_executions("p", "n2", 5, now())
+        second, due = await store.claim_executions("p", "n2", 5, now())
         assert [c.id for c in second] == [ids[4]]
-        assert await store.claim_executions("p", "n2", 5, now()) == []
+        assert due is not None and 55 < due <= 60  # the one not due yet
+        assert (await store.claim_executions("p", "n2", 5, now()))[0] == []
         due = await store.next_due("p")
         assert due is not None and 55 < due <= 60
         row = await store.get_execution("p", "f", ids[0])
@@ -388,7 +390,7 @@ async def test_concurrent_claims_on_postgresql_take_disjoint_rows() -> None:
 
         async def drain(store: Store, node: str) -> list[str]:
             taken: list[str] = []
-            while claimed := await store.claim_executions("p", node, 3, now()):
+            while claimed := (await store.claim_executions("p", node, 3, now()))[0]:
                 taken += [c.id for c in claimed]
             return taken
 

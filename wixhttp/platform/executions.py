@@ -173,11 +173,15 @@ class ExecutionService:
         )
 
     async def _record(self, row: Row) -> None:
-        """Insert a synchronous execution's record and wait until it is committed, so any node
-        reads it once the caller has the reply. The handler has run: if the database fails,
-        the caller still gets its answer (logged), and the write stays queued behind it."""
+        """Insert a synchronous execution's record; on a shared database wait until it is
+        committed, so any node reads it once the caller has the reply (on SQLite this node is
+        the only reader, and its reads wait for its pending writes). The handler has run: if
+        the database fails, the caller still gets its answer, and the write stays queued."""
+        generation = self.writer.insert(row)
+        if not self.store.shared:
+            return
         try:
-            await self.writer.flush(self.writer.insert(row))
+            await self.writer.flush(generation)
         except Exception:
             log.exception("execution %s: its record is not written yet; retrying", row["id"])
 

@@ -26,6 +26,8 @@ log = logging.getLogger("wixhttp.platform")
 POLL_EVERY = 1.0
 #: The shortest: a due row another node holds locked will be gone by then.
 MIN_SLEEP = 0.02
+#: Seconds a claim waits while runners are busy, so that those finishing meanwhile share it.
+GATHER = 0.002
 
 
 class ClaimLoop:
@@ -78,6 +80,8 @@ class ClaimLoop:
 
     async def _claim(self) -> None:
         while True:
+            if self._busy:  # let the runners that finish meanwhile share this claim
+                await asyncio.sleep(GATHER)
             self._wake.clear()  # what woke the loop is looked at now
             delay = POLL_EVERY
             free = self.slots - self._busy
@@ -95,16 +99,15 @@ class ClaimLoop:
 
     async def _claim_once(self, free: int) -> float:
         """Claim up to ``free`` executions; returns how long to sleep before looking again."""
-        claimed = await self.store.claim_executions(self.project_id, self.node, free, now())
+        claimed, due = await self.store.claim_executions(
+            self.project_id, self.node, free, now()
+        )
         for execution in claimed:
             self._busy += 1
             self._handoff.put_nowait(execution)
         self._full = len(claimed) == free
-        if self._full:
-            return POLL_EVERY  # every slot is taken: a slot that frees wakes the loop
-        due = await self.store.next_due(self.project_id)
-        if due is None:
-            return POLL_EVERY
+        if self._full or due is None:
+            return POLL_EVERY  # when full, a slot that frees wakes the loop
         return min(POLL_EVERY, max(MIN_SLEEP, due))
 
     async def _runner(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from wixhttp.platform import queries
 from wixhttp.platform.bus import WORK
@@ -147,10 +148,11 @@ class ExecutionQueries(StoreBase):
 
     async def claim_executions(
         self, project_id: str, node: str, limit: int, stamp: str
-    ) -> list[Claimed]:
+    ) -> tuple[list[Claimed], float | None]:
         """Claim up to ``limit`` runnable executions that are due (oldest first) for ``node``:
         they become ``processing`` in the same transaction. Rows another node is claiming are
-        skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes instead)."""
+        skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes instead). Also
+        returns, if fewer than ``limit`` were due, :meth:`next_due` (else None)."""
         due = (
             select(executions.c.seq, executions.c.status)
             .where(
@@ -164,8 +166,11 @@ class ExecutionQueries(StoreBase):
         )
         async with self.engine.begin() as conn:
             before = {seq: status for seq, status in (await conn.execute(due)).all()}
+            soonest = None
+            if len(before) < limit:
+                soonest = await self._next_due(conn, project_id)
             if not before:
-                return []
+                return [], soonest
             # The status is checked again: on SQLite a delete may have come in between.
             claim = (
                 update(executions)
@@ -182,7 +187,7 @@ class ExecutionQueries(StoreBase):
                 )
             )
             rows = (await conn.execute(claim)).all()
-        return [
+        claimed = [
             Claimed(
                 id=r.id,
                 function_id=r.function_id,
@@ -194,15 +199,20 @@ class ExecutionQueries(StoreBase):
             )
             for r in sorted(rows, key=lambda r: int(r.seq))
         ]
+        return claimed, soonest
 
     async def next_due(self, project_id: str) -> float | None:
         """Seconds until the project's next runnable execution is due by the database's
         clock (0 or less: due now), or None if there is none."""
+        async with self.engine.connect() as conn:
+            return await self._next_due(conn, project_id)
+
+    @staticmethod
+    async def _next_due(conn: AsyncConnection, project_id: str) -> float | None:
         soonest = select(func.min(executions.c.run_after) - db_epoch()).where(
             executions.c.project_id == project_id, executions.c.status.in_(RUNNABLE)
         )
-        async with self.engine.connect() as conn:
-            value = (await conn.execute(soonest)).scalar_one_or_none()
+        value = (await conn.execute(soonest)).scalar_one_or_none()
         return None if value is None else float(value)
 
     async def delete_scheduled_execution(self, project_id: str, execution_id: str) -> bool:
