@@ -168,15 +168,13 @@ class ExecutionService:
             return
         outcome = task.result()
         text = tail(append_text(message, outcome.errors), errors=True)
-        self.writer.update(
-            execution_id, {"logs": outcome.logs, "errors": text, "updated_at": now()}
-        )
+        values = {"logs": outcome.logs, "errors": text, "updated_at": now()}
+        self.writer.update(execution_id, values)
 
     async def _record(self, row: Row) -> None:
-        """Insert a synchronous execution's record; on a shared database wait until it is
-        committed, so any node reads it once the caller has the reply (on SQLite this node is
-        the only reader, and its reads wait for its pending writes). The handler has run: if
-        the database fails, the caller still gets its answer, and the write stays queued."""
+        """Insert a synchronous execution's record; on a shared database, committed before the
+        reply so any node reads it (SQLite's one node waits for its own writes when it reads).
+        If the database fails, the caller still gets the answer; the write stays queued."""
         generation = self.writer.insert(row)
         if not self.store.shared:
             return
@@ -298,8 +296,7 @@ class ExecutionService:
             self.writer.update(job.id, {**failed_values(message), **NO_PENDING})
 
     def _release(self, claimed: Claimed) -> None:
-        """A claimed execution that never reached the handler (the platform is stopping):
-        claimable again, by any node."""
+        """Claimed, never sent to the handler (the platform is stopping): claimable again."""
         values = {"status": claimed.status, "claimed_by": None, "updated_at": now()}
         self.writer.update(claimed.id, values)
 

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -166,11 +166,7 @@ class ExecutionQueries(StoreBase):
         )
         async with self.engine.begin() as conn:
             before = {seq: status for seq, status in (await conn.execute(due)).all()}
-            soonest = None
-            if len(before) < limit:
-                soonest = await self._next_due(conn, project_id)
-            if not before:
-                return [], soonest
+            rows: Sequence[Any] = []
             # The status is checked again: on SQLite a delete may have come in between.
             claim = (
                 update(executions)
@@ -186,7 +182,11 @@ class ExecutionQueries(StoreBase):
                     executions.c.pending_body,
                 )
             )
-            rows = (await conn.execute(claim)).all()
+            if before:
+                rows = (await conn.execute(claim)).all()
+            soonest = None
+            if len(before) < limit:
+                soonest = await self._next_due(conn, project_id)
         claimed = [
             Claimed(
                 id=r.id,
