@@ -69,6 +69,7 @@ class ExecutionService:
         project_id: str,
         config: ExecutionConfig,
         node: str,
+        db_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -77,6 +78,7 @@ class ExecutionService:
         self.project_id = project_id
         self.config = config
         self.clock = time.time
+        self.db_clock = db_clock
         self.claims = ClaimLoop(
             store, project_id, node, config.workers, self._execute, self._release
         )
@@ -110,15 +112,10 @@ class ExecutionService:
     # -- creating executions ---------------------------------------------------------------------
 
     def _new(
-        self,
-        target: Target,
-        call: Call,
-        trigger: str,
-        status: str,
-        due: float | None = None,
-        run_after: float | None = None,
+        self, target: Target, call: Call, trigger: str, status: str, run_after: float | None = None
     ) -> tuple[Row, Job]:
-        """A new execution; its request is kept in its row unless it runs at once."""
+        """A new execution; its request is kept in its row unless it runs at once, and it is
+        claimable from ``run_after`` (a scheduled one's time) on."""
         spec = target.production
         return new_execution(
             call,
@@ -129,7 +126,7 @@ class ExecutionService:
             created_at=now(),
             trigger=trigger,
             status=status,
-            scheduled_at=None if due is None else iso(due),
+            scheduled_at=iso(run_after) if status == "scheduled" and run_after else None,
             pending=status != "processing",
             run_after=run_after,
         )
@@ -193,8 +190,9 @@ class ExecutionService:
             raise
 
     async def enqueue(self, target: Target, call: Call) -> Row:
-        """Persist a ``waiting`` execution (claimable at once, by any node)."""
-        row, _job = self._new(target, call, "http", "waiting", run_after=0.0)
+        """Persist a ``waiting`` execution, claimable at once by any node (a second early by
+        the database's clock, whatever this node's estimate of it is off by)."""
+        row, _job = self._new(target, call, "http", "waiting", self.db_clock() - 1)
         await self._persist(row)
         self.wake()
         return row
@@ -202,7 +200,7 @@ class ExecutionService:
     async def schedule(self, target: Target, call: Call, due: float) -> Row:
         """Persist a ``scheduled`` execution, claimable from ``due`` on; its request (up to
         10 MiB) waits on disk, not in memory."""
-        row, _job = self._new(target, call, "schedule", "scheduled", due, run_after=due)
+        row, _job = self._new(target, call, "schedule", "scheduled", due)
         await self._persist(row)
         self.wake()  # the claim loop sleeps until the soonest due row
         return row

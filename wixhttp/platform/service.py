@@ -46,6 +46,13 @@ class Platform:
             delay=config.executions.write_delay,
             max_pending=config.executions.max_pending_records,
         )
+        self.scheduler = Scheduler(  # it reads the database's clock; its ticks wake the claims
+            self.store,
+            self.targets,
+            self.project_id,
+            config.endpoint,
+            lambda: self.executions.wake(),
+        )
         self.executions = ExecutionService(
             self.store,
             self.writer,
@@ -54,12 +61,10 @@ class Platform:
             self.project_id,
             config.executions,
             self.node,
+            self.scheduler.clock,
         )
         self.bus.subscribe(WORK, self.executions.wake)
         self.bus.on_reconnect(self.executions.wake)
-        self.scheduler = Scheduler(
-            self.store, self.targets, self.project_id, config.endpoint, self.executions.wake
-        )
         self.builder = Builder(
             self.paths,
             config.build,

@@ -149,23 +149,30 @@ class ExecutionQueries(StoreBase):
     async def claim_executions(
         self, project_id: str, node: str, limit: int, stamp: str
     ) -> tuple[list[Claimed], float | None]:
-        """Claim up to ``limit`` runnable executions that are due (oldest first) for ``node``:
-        they become ``processing`` in the same transaction. Rows another node is claiming are
-        skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes instead). Also
-        returns, if fewer than ``limit`` were due, :meth:`next_due` (else None)."""
-        due = (
-            select(executions.c.seq, executions.c.status)
-            .where(
-                executions.c.project_id == project_id,
-                executions.c.status.in_(RUNNABLE),
-                executions.c.run_after <= db_epoch(),
-            )
-            .order_by(executions.c.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        """Claim up to ``limit`` runnable executions that are due (soonest ``run_after`` first)
+        for ``node``: they become ``processing`` in the same transaction. Rows another node is
+        claiming are skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes
+        instead). Also returns, if fewer than ``limit`` were due, :meth:`next_due`."""
         async with self.engine.begin() as conn:
-            before = {seq: status for seq, status in (await conn.execute(due)).all()}
+            # One index range scan per status (project, status, run_after), read in order and
+            # stopped at ``limit``: never a sort of the whole backlog.
+            found: list[Any] = []
+            for status in RUNNABLE:
+                due = (
+                    select(executions.c.run_after, executions.c.seq, executions.c.status)
+                    .where(
+                        executions.c.project_id == project_id,
+                        executions.c.status == status,
+                        executions.c.run_after <= db_epoch(),
+                    )
+                    .order_by(executions.c.run_after)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                found += (await conn.execute(due)).all()
+            found.sort(key=lambda r: (r.run_after, r.seq))
+            before = {r.seq: r.status for r in found[:limit]}
+            order = {seq: index for index, seq in enumerate(before)}
             rows: Sequence[Any] = []
             # The status is checked again: on SQLite a delete may have come in between.
             claim = (
@@ -197,7 +204,7 @@ class ExecutionQueries(StoreBase):
                 pending_body=r.pending_body or "",
                 status=before[r.seq],
             )
-            for r in sorted(rows, key=lambda r: int(r.seq))
+            for r in sorted(rows, key=lambda r: order[r.seq])
         ]
         return claimed, soonest
 
