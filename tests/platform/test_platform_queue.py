@@ -337,7 +337,9 @@ def _queued(status: str, run_after: float) -> dict[str, object]:
     return {**_row(status), "run_after": run_after, "pending_headers": [["x-n", "1"]]}
 
 
-async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path: Path) -> None:
+async def test_a_claim_takes_due_rows_up_to_its_limit_soonest_due_first_once(
+    tmp_path: Path,
+) -> None:
     url = sqlite_url(tmp_path) if BACKEND == "sqlite" else await new_database_async()
     store = Store(url)
     try:
@@ -345,22 +347,22 @@ async def test_a_claim_takes_due_rows_up_to_its_limit_oldest_first_once(tmp_path
         clock = await store.clock()
         ids = [new_id() for _ in range(5)]
         rows = [
-            _queued("waiting", 0.0),
-            _queued("scheduled", clock - 1),
+            _queued("waiting", clock - 5),
+            _queued("scheduled", clock - 7),
             _queued("scheduled", clock + 60),  # not due
             _queued("completed", 0.0),
-            _queued("waiting", 0.0),
+            _queued("waiting", clock - 10),
         ]
         for execution_id, values in zip(ids, rows, strict=True):  # one batch each: seq order
             await store.write_executions({execution_id: ExecutionOp("insert", values)})
         first, due = await store.claim_executions("p", "n1", 2, now())
         assert due is None  # as many were due as asked for
         assert [(c.id, c.status, c.pending_headers) for c in first] == [
-            (ids[0], "waiting", [["x-n", "1"]]),
+            (ids[4], "waiting", [["x-n", "1"]]),
             (ids[1], "scheduled", [["x-n", "1"]]),
         ]
         second, due = await store.claim_executions("p", "n2", 5, now())
-        assert [c.id for c in second] == [ids[4]]
+        assert [c.id for c in second] == [ids[0]]
         assert due is not None and 55 < due <= 60  # the one not due yet
         assert (await store.claim_executions("p", "n2", 5, now()))[0] == []
         due = await store.next_due("p")

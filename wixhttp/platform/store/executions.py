@@ -154,24 +154,7 @@ class ExecutionQueries(StoreBase):
         claiming are skipped (``FOR UPDATE SKIP LOCKED``; SQLite's one writer serializes
         instead). Also returns, if fewer than ``limit`` were due, :meth:`next_due`."""
         async with self.engine.begin() as conn:
-            # One index range scan per status (project, status, run_after), read in order and
-            # stopped at ``limit``: never a sort of the whole backlog.
-            found: list[Any] = []
-            for status in RUNNABLE:
-                due = (
-                    select(executions.c.run_after, executions.c.seq, executions.c.status)
-                    .where(
-                        executions.c.project_id == project_id,
-                        executions.c.status == status,
-                        executions.c.run_after <= db_epoch(),
-                    )
-                    .order_by(executions.c.run_after)
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-                found += (await conn.execute(due)).all()
-            found.sort(key=lambda r: (r.run_after, r.seq))
-            before = {r.seq: r.status for r in found[:limit]}
+            before = await self._due(conn, project_id, limit)
             order = {seq: index for index, seq in enumerate(before)}
             rows: Sequence[Any] = []
             # The status is checked again: on SQLite a delete may have come in between.
@@ -207,6 +190,28 @@ class ExecutionQueries(StoreBase):
             for r in sorted(rows, key=lambda r: order[r.seq])
         ]
         return claimed, soonest
+
+    @staticmethod
+    async def _due(conn: AsyncConnection, project_id: str, limit: int) -> dict[int, str]:
+        """The ``limit`` soonest due runnable rows, locked (seq -> status). One index range
+        scan per status (project, status, run_after), read in order and stopped at ``limit``:
+        never a sort of the whole backlog."""
+        found: list[Any] = []
+        for status in RUNNABLE:
+            due = (
+                select(executions.c.run_after, executions.c.seq, executions.c.status)
+                .where(
+                    executions.c.project_id == project_id,
+                    executions.c.status == status,
+                    executions.c.run_after <= db_epoch(),
+                )
+                .order_by(executions.c.run_after)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+            found += (await conn.execute(due)).all()
+        found.sort(key=lambda r: (r.run_after, r.seq))
+        return {int(r.seq): str(r.status) for r in found[:limit]}
 
     async def next_due(self, project_id: str) -> float | None:
         """Seconds until the project's next runnable execution is due by the database's
