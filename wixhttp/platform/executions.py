@@ -5,7 +5,7 @@ call to ``/functions/{id}/_functions/...`` would be (see :mod:`wixhttp.platform.
 
 * **Synchronous**: run at once; the caller waits at most ``sync_timeout`` (30 s), then gets
   408 ``function_synchronous_timeout`` and the execution is recorded as failed.
-  Its record is committed before the reply, so any node reads it at once.
+  On a shared database its record is committed before the reply: any node reads it at once.
 * **Asynchronous**: persisted as ``waiting`` before the 202; any node sharing the database
   claims it (:mod:`wixhttp.platform.runner`: the claim persists ``processing`` before the
   handler is called, so an execution is never run twice) and runs it in one of its ``workers``
