@@ -215,7 +215,7 @@ def test_ticks_missed_while_the_platform_was_down_are_not_replayed(
 def test_a_kill_9_fails_the_running_execution_and_resumes_the_waiting_and_scheduled_ones(
     start_platform: Callable[..., PlatformProcess], tmp_path: Path
 ) -> None:
-    first = start_platform(*FAST, "--execution-workers", "1")
+    first = start_platform(*FAST, "--execution-workers", "1", "--node-id", "restarted")
     key = first.create_key()
     functions = first.functions(key)
     function_id = new_function(functions, timeout=30)
@@ -249,7 +249,9 @@ def test_a_kill_9_fails_the_running_execution_and_resumes_the_waiting_and_schedu
     # Its workers notice and exit: a killed platform leaves no processes behind.
     wait_until(lambda: not _workers_of(killed), timeout=5, what="the orphaned workers to exit")
 
-    second = start_platform(*FAST, "--execution-workers", "1", data_dir=first.data_dir)
+    second = start_platform(
+        *FAST, "--execution-workers", "1", "--node-id", "restarted", data_dir=first.data_dir
+    )
     functions = second.functions(key)
     interrupted = wait_execution(functions, function_id, running.id, timeout=5)
     assert interrupted.status.value == "failed"

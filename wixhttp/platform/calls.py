@@ -93,7 +93,8 @@ class Call:
 
 @dataclass(eq=False)
 class Job:
-    """An execution waiting to run (asynchronous, scheduled or cron)."""
+    """An execution's request as it reaches the function (synchronous, or claimed from the
+    queue: asynchronous, scheduled or cron)."""
 
     id: str
     function_id: str
@@ -101,16 +102,13 @@ class Job:
     target: bytes
     headers: Headers
     body: bytes
-    cancelled: bool = False
-    queued: bool = False
-    started: bool = False  # "processing" is on disk: the handler may have run
-    stored: bool = False  # headers and body are left in the database until it is due
+    started: bool = False  # sent to the worker: the handler may have run
+    status: str = "waiting"  # what it was before it was claimed (given back if never started)
 
     def load(self, headers: Iterable[Sequence[str]], body: str) -> None:
         """Take the request as stored (text pairs and text), encoded for the wire."""
         self.headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
         self.body = body.encode("utf-8")
-        self.stored = False
 
     def pending(self) -> Row:
         """The request as stored until it runs (the inverse of :meth:`load`)."""
@@ -237,9 +235,11 @@ def new_execution(
     status: str,
     scheduled_at: str | None = None,
     pending: bool = False,
+    run_after: float | None = None,
 ) -> tuple[Row, Job]:
-    """A new execution of ``call``: its row (with the request kept for later if ``pending``)
-    and its job, with the request as it reaches the function."""
+    """A new execution of ``call``: its row (with the request kept for later if ``pending``,
+    claimable once the database's clock reaches ``run_after``) and its job, with the request
+    as it reaches the function."""
     job = Job(execution_id, function_id, call.method, request_target(call.path), [], b"")
     job.headers = forward_headers(
         [(k.encode("latin-1"), v.encode("utf-8")) for k, v in call.headers.items()],
@@ -270,6 +270,7 @@ def new_execution(
         "errors": "",
         "duration": 0.0,
         "scheduled_at": scheduled_at,
+        "run_after": run_after,
         **(job.pending() if pending else {"pending_headers": None, "pending_body": None}),
     }
     return row, job

@@ -5,12 +5,16 @@ call to ``/functions/{id}/_functions/...`` would be (see :mod:`wixhttp.platform.
 
 * **Synchronous**: run at once; the caller waits at most ``sync_timeout`` (30 s), then gets
   408 ``function_synchronous_timeout`` and the execution is recorded as failed.
-* **Asynchronous**: persisted as ``waiting`` before the 202, run by ``workers`` asyncio tasks
-  (``processing`` is persisted before the handler is called, so an execution is never run
-  twice), each bounded by the function's ``timeout`` (the worker enforces it).
-* **Scheduled** and **cron**: :mod:`wixhttp.platform.scheduler` queues them when due.
+  On a shared database its record is committed before the reply: any node reads it at once.
+* **Asynchronous**: persisted as ``waiting`` before the 202; any node sharing the database
+  claims it (:mod:`wixhttp.platform.runner`: the claim persists ``processing`` before the
+  handler is called, so an execution is never run twice) and runs it in one of its ``workers``
+  slots, bounded by the function's ``timeout`` (the worker enforces it).
+* **Scheduled**: persisted as ``scheduled``, due at ``scheduledAt``, then claimed the same way;
+  deleted from any node until claimed. **Cron** ticks: :mod:`wixhttp.platform.scheduler`
+  inserts a ``waiting`` execution per tick.
 
-After a restart, :mod:`wixhttp.platform.recovery` takes up the unfinished ones.
+What a stopped node left ``processing`` is :mod:`wixhttp.platform.recovery`'s.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -33,13 +38,16 @@ from wixhttp.platform.calls import (
     http_execution,
     new_execution,
     parse_response,
+    request_target,
 )
 from wixhttp.platform.capture import CAPTURE_HEADER, FETCH_LOGS_HEADER, LOGS_PATH, tail
 from wixhttp.platform.config import ExecutionConfig
 from wixhttp.platform.queries import ListRequest
-from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values, recover
-from wixhttp.platform.scheduler import Scheduler, iso
+from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values
+from wixhttp.platform.runner import ClaimLoop
+from wixhttp.platform.scheduler import iso
 from wixhttp.platform.store import ExecutionRow, Store, new_id, now
+from wixhttp.platform.store.executions import Claimed
 from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 from wixhttp.platform.writer import BatchWriter
@@ -47,6 +55,7 @@ from wixhttp.platform.writer import BatchWriter
 __all__ = ["ExecutionService"]
 
 log = logging.getLogger("wixhttp.platform")
+
 
 class ExecutionService:
     """Runs, queues, schedules and records executions (one per platform)."""
@@ -57,33 +66,35 @@ class ExecutionService:
         writer: BatchWriter,
         targets: Targets,
         workers: WorkerPool,
-        scheduler: Scheduler,
         project_id: str,
         config: ExecutionConfig,
+        node: str,
+        db_clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.writer = writer
         self.targets = targets
         self.workers = workers
-        self.scheduler = scheduler
         self.project_id = project_id
         self.config = config
         self.clock = time.time
+        self.db_clock = db_clock
+        self.claims = ClaimLoop(
+            store, project_id, node, config.workers, self._execute, self._release
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
-        """Recover what the last run left unfinished, then start the runners (their owner
-        starts the writer before this, and the scheduler after)."""
-        await recover(self.store, self.writer, self.scheduler, self.project_id, self.clock)
-        for index in range(max(1, self.config.workers)):
-            self._tasks.append(
-                asyncio.create_task(self._work(), name=f"wixhttp-execution-worker-{index}")
-            )
+        """Start claiming and running executions (their owner starts the writer before this,
+        and stops it after :meth:`stop`)."""
+        self.claims.start()
         if self.config.retention > 0:
-            self._tasks.append(asyncio.create_task(self._expire(), name="wixhttp-retention"))
+            retention = expire(self.store, self.project_id, self.config.retention, self.clock)
+            self._tasks.append(asyncio.create_task(retention, name="wixhttp-retention"))
 
     async def stop(self) -> None:
+        await self.claims.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -92,12 +103,19 @@ class ExecutionService:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
 
+    def wake(self, work: str = "executions") -> None:
+        """Look for executions to claim: created here, or announced by another node on the
+        bus's ``wixhttp_work`` channel (``work`` says what kind: builds are not ours)."""
+        if work == "executions":
+            self.claims.wake()
+
     # -- creating executions ---------------------------------------------------------------------
 
     def _new(
-        self, target: Target, call: Call, trigger: str, status: str, due: float | None = None
+        self, target: Target, call: Call, trigger: str, status: str, run_after: float | None = None
     ) -> tuple[Row, Job]:
-        """A new execution; its request is kept in its row unless it runs at once."""
+        """A new execution; its request is kept in its row unless it runs at once, and it is
+        claimable from ``run_after`` (a scheduled one's time) on."""
         spec = target.production
         return new_execution(
             call,
@@ -108,8 +126,9 @@ class ExecutionService:
             created_at=now(),
             trigger=trigger,
             status=status,
-            scheduled_at=None if due is None else iso(due),
+            scheduled_at=iso(run_after) if status == "scheduled" and run_after else None,
             pending=status != "processing",
+            run_after=run_after,
         )
 
     async def run_sync(self, target: Target, call: Call) -> tuple[Row, Outcome]:
@@ -123,7 +142,7 @@ class ExecutionService:
         if done:
             outcome = task.result()
             row.update(finished(outcome, now()))
-            self.writer.insert(row)
+            await self._record(row)
             return row, outcome
         limit = f"{self.config.sync_timeout:g}"
         message = (
@@ -131,7 +150,7 @@ class ExecutionService:
             "got 408. Use an asynchronous execution (async: true) for longer runs."
         )
         row.update(failed_values(message), duration=time.perf_counter() - started)
-        self.writer.insert(row)
+        await self._record(row)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         task.add_done_callback(lambda t: self._late(row["id"], t, message))
@@ -146,9 +165,20 @@ class ExecutionService:
             return
         outcome = task.result()
         text = tail(append_text(message, outcome.errors), errors=True)
-        self.writer.update(
-            execution_id, {"logs": outcome.logs, "errors": text, "updated_at": now()}
-        )
+        values = {"logs": outcome.logs, "errors": text, "updated_at": now()}
+        self.writer.update(execution_id, values)
+
+    async def _record(self, row: Row) -> None:
+        """Insert a synchronous execution's record; on a shared database, committed before the
+        reply so any node reads it (SQLite's one node waits for its own writes when it reads).
+        If the database fails, the caller still gets the answer; the write stays queued."""
+        generation = self.writer.insert(row)
+        if not self.store.shared:
+            return
+        try:
+            await self.writer.flush(generation)
+        except Exception:
+            log.exception("execution %s: its record is not written yet; retrying", row["id"])
 
     async def _persist(self, row: Row) -> None:
         """Insert a new execution and wait until it is on disk; if the database fails, the
@@ -160,20 +190,19 @@ class ExecutionService:
             raise
 
     async def enqueue(self, target: Target, call: Call) -> Row:
-        """Persist a ``waiting`` execution, then queue it."""
-        row, job = self._new(target, call, "http", "waiting")
+        """Persist a ``waiting`` execution, claimable at once by any node (a second early by
+        the database's clock, whatever this node's estimate of it is off by)."""
+        row, _job = self._new(target, call, "http", "waiting", self.db_clock() - 1)
         await self._persist(row)
-        self.scheduler.put(job)
+        self.wake()
         return row
 
     async def schedule(self, target: Target, call: Call, due: float) -> Row:
-        """Persist a ``scheduled`` execution, then set its timer."""
-        row, job = self._new(target, call, "schedule", "scheduled", due)
+        """Persist a ``scheduled`` execution, claimable from ``due`` on; its request (up to
+        10 MiB) waits on disk, not in memory."""
+        row, _job = self._new(target, call, "schedule", "scheduled", due)
         await self._persist(row)
-        # Scheduled far ahead, a request's headers and body (up to 10 MiB) wait on disk, not
-        # in memory: the job reads them back when it comes due.
-        job.headers, job.body, job.stored = [], b"", True
-        self.scheduler.put_at(job, due)
+        self.wake()  # the claim loop sleeps until the soonest due row
         return row
 
     async def get(self, function_id: str, execution_id: str) -> ExecutionRow:
@@ -193,12 +222,14 @@ class ExecutionService:
         return await self.store.list_executions(self.project_id, function_id, request)
 
     async def delete(self, function_id: str, execution_id: str) -> None:
-        """Delete a finished execution, or cancel a scheduled one that has not started."""
+        """Delete a finished execution, or cancel a scheduled one no node has claimed."""
         row = await self.get(function_id, execution_id)
+        if row["status"] == "scheduled":
+            if await self.store.delete_scheduled_execution(self.project_id, row["id"]):
+                return
+            row = await self.get(function_id, execution_id)  # claimed meanwhile
         status = row["status"]
-        if status in ("waiting", "processing") or (
-            status == "scheduled" and not self.scheduler.cancel(row["id"])
-        ):
+        if status in ("waiting", "processing", "scheduled"):
             raise errors.execution_in_progress(
                 f"The execution is {status if status != 'scheduled' else 'starting'}: it can be "
                 "deleted once it has completed or failed (a scheduled one, until it starts)."
@@ -237,28 +268,37 @@ class ExecutionService:
         outcome.logs = tail(str(data.get("logs", "")))
         outcome.errors = tail(str(data.get("errors", "")), errors=True)
 
-    async def _work(self) -> None:
-        while True:
-            job = await self.scheduler.next()
-            try:
-                await self._run(job)
-            except asyncio.CancelledError:  # the platform is stopping
-                if job.started:
-                    self.writer.update(job.id, failed_values(INTERRUPTED))
-                elif not job.stored:  # it never reached the worker: it runs after a restart
-                    self.writer.update(job.id, {"status": "waiting", **job.pending()})
-                raise
-            except Exception as exc:
-                log.exception("execution %s failed inside the platform", job.id)
-                message = f"The platform failed to run this execution: {exc!r}"
-                self.writer.update(job.id, failed_values(message))
+    async def _execute(self, claimed: Claimed) -> None:
+        """Run an execution this node claimed (it is ``processing`` already)."""
+        job = Job(
+            claimed.id,
+            claimed.function_id,
+            claimed.request_method,
+            request_target(claimed.request_path),
+            [],
+            b"",
+            status=claimed.status,
+        )
+        job.load(claimed.pending_headers, claimed.pending_body)
+        try:
+            await self._run(job)
+        except asyncio.CancelledError:  # the platform is stopping
+            if job.started:
+                self.writer.update(job.id, {**failed_values(INTERRUPTED), **NO_PENDING})
+            else:
+                self._release(claimed)
+            raise
+        except Exception as exc:
+            log.exception("execution %s failed inside the platform", job.id)
+            message = f"The platform failed to run this execution: {exc!r}"
+            self.writer.update(job.id, {**failed_values(message), **NO_PENDING})
+
+    def _release(self, claimed: Claimed) -> None:
+        """Claimed, never sent to the handler (the platform is stopping): claimable again."""
+        values = {"status": claimed.status, "claimed_by": None, "updated_at": now()}
+        self.writer.update(claimed.id, values)
 
     async def _run(self, job: Job) -> None:
-        if job.stored:
-            pending = await self.store.pending_request(self.project_id, job.id)
-            if pending is None:
-                return  # deleted meanwhile
-            job.load(*pending)
         target = await self.targets.lookup(job.function_id)
         if target is None:
             return  # the function was deleted, and its executions with it
@@ -267,9 +307,7 @@ class ExecutionService:
             message = "Deployment not found: the function has no active deployment any more."
             self.writer.update(job.id, {**failed_values(message), **NO_PENDING})
             return
-        processing = {"status": "processing", "deployment_id": spec.deployment_id}
-        update = self.writer.update(job.id, {**processing, "updated_at": now(), **NO_PENDING})
-        await self.writer.flush(update)
+        self.writer.update(job.id, {"deployment_id": spec.deployment_id})
         job.started = True
         outcome = await self.call(spec, job, bool(target.function["logging"]))
         self.writer.update(job.id, finished(outcome, now()))
@@ -318,21 +356,20 @@ class ExecutionService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    # -- retention -------------------------------------------------------------------------------
 
-    async def _expire(self) -> None:
-        """Delete finished executions older than ``retention``, checked every tenth of it (at
-        most hourly), as Appwrite's maintenance does."""
-        every = min(3600.0, self.config.retention / 10)
-        while True:
-            try:
-                removed = await self.store.delete_executions_before(
-                    self.project_id, iso(self.clock() - self.config.retention)
-                )
-                if removed:
-                    log.info("retention: deleted %d finished execution(s)", removed)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("deleting old executions failed; trying again later")
-            await asyncio.sleep(every)
+async def expire(
+    store: Store, project_id: str, retention: float, clock: Callable[[], float]
+) -> None:
+    """Delete finished executions older than ``retention`` seconds, checked every tenth of it
+    (at most hourly), as Appwrite's maintenance does."""
+    every = min(3600.0, retention / 10)
+    while True:
+        try:
+            removed = await store.delete_executions_before(project_id, iso(clock() - retention))
+            if removed:
+                log.info("retention: deleted %d finished execution(s)", removed)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("deleting old executions failed; trying again later")
+        await asyncio.sleep(every)

@@ -1,16 +1,13 @@
 """What a restart does to the executions the last run left unfinished: ``processing`` ones are
-marked failed (never run twice), ``waiting`` ones are queued again, ``scheduled`` ones are
-rescheduled (at once if overdue)."""
+marked failed (never run twice); ``waiting`` and ``scheduled`` ones are left to the claim loop
+(:mod:`wixhttp.platform.runner`)."""
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 
-from wixhttp.platform.calls import Job, Row, request_target
+from wixhttp.platform.calls import Row
 from wixhttp.platform.capture import tail
-from wixhttp.platform.scheduler import Scheduler, parse_time
 from wixhttp.platform.store import Store, now
 from wixhttp.platform.writer import BatchWriter
 
@@ -37,9 +34,7 @@ def failed_values(message: str) -> Row:
 async def recover(
     store: Store,
     writer: BatchWriter,
-    scheduler: Scheduler,
     project_id: str,
-    clock: Callable[[], float] = time.time,
 ) -> None:
     """Take up the executions the last run left unfinished (at start-up, before the runners)."""
     stamp = now()
@@ -58,21 +53,12 @@ async def recover(
             )
             failed += 1
             continue
-        target = request_target(row["request_path"])
-        job = Job(row["id"], row["function_id"], row["request_method"], target, [], b"")
-        job.stored = True
-        if row["status"] == "waiting":
-            job.load(row["pending_headers"], row["pending_body"] or "")
-            scheduler.put(job)
-            queued += 1
-        else:
-            due = parse_time(row["scheduled_at"])
-            scheduler.put_at(job, due.timestamp() if due else clock())
-            scheduled += 1
+        queued += row["status"] == "waiting"
+        scheduled += row["status"] == "scheduled"
     await writer.flush()
     if failed or queued or scheduled:
         log.info(
-            "executions after restart: %d interrupted (failed), %d queued again, %d scheduled",
+            "executions after restart: %d interrupted (failed), %d waiting, %d scheduled",
             failed,
             queued,
             scheduled,

@@ -1,23 +1,25 @@
-"""The execution queue and its clock: jobs to run now, ``scheduledAt`` timers and cron.
+"""Cron, and the times of ``scheduledAt`` (asynchronous and scheduled executions themselves are
+rows of the queue, claimed by :mod:`wixhttp.platform.runner`).
 
-* **Queued** jobs (asynchronous executions) wait in :attr:`Scheduler.queue` for the runners.
-* **Scheduled** jobs (``scheduledAt``) wait in a timer heap until they are due (checked at
-  least once a second), then join the queue; cancelling one drops it.
-* **Cron** (the function's ``schedule``, evaluated by croniter in UTC; a sixth field is
-  seconds): one execution per tick while the function is enabled and has an active deployment.
-  The request is ``POST /_functions/schedule`` (a ``post_schedule`` or ``use_schedule``
-  handler), or the path in the function variable ``WIXHTTP_SCHEDULE_PATH``. The last tick
-  fired is persisted per function in the same transaction as its execution, so a tick never
-  fires twice. Ticks missed while the platform was down are not replayed: on start-up the next
-  tick is computed from the current time (and after the last one fired); if the scheduler
-  falls behind, it also skips to the next tick in the future rather than firing a burst.
+**Cron** (the function's ``schedule``, evaluated by croniter in UTC; a sixth field is seconds):
+one execution per tick while the function is enabled and has an active deployment. The request
+is ``POST /_functions/schedule`` (a ``post_schedule`` or ``use_schedule`` handler), or the path
+in the function variable ``WIXHTTP_SCHEDULE_PATH``. Every node keeps the schedules and fires
+ticks on the **database's clock**; the database decides which node fires a tick: the last tick
+fired is moved forward conditionally in the same transaction as the tick's execution (a
+``waiting`` row due at the tick, run by whichever node claims it), and only while the function's
+schedule is still the one the tick belongs to. So a tick fires once across nodes, and a cleared
+schedule fires no more once cleared. Schedules are read again when a function changes
+(:meth:`Scheduler.function_changed`) and every ``SWEEP_EVERY`` seconds for functions whose
+``updated_at`` changed (changes made through other nodes). Ticks missed while no node ran are
+not replayed: the next tick is computed from the current time (and after the last one fired);
+a scheduler that falls behind skips to the next tick in the future rather than firing a burst.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import logging
 import time
 from collections.abc import Callable
@@ -28,13 +30,14 @@ from urllib.parse import urlsplit
 from croniter import croniter
 
 from wixhttp.platform import errors
-from wixhttp.platform.calls import Call, Job, new_execution
-from wixhttp.platform.store import Store, new_id, now
+from wixhttp.platform.calls import Call, new_execution
+from wixhttp.platform.store import Store, new_id
 from wixhttp.platform.targets import Targets
 
 __all__ = [
     "DEFAULT_SCHEDULE_PATH",
     "SCHEDULE_PATH_VARIABLE",
+    "SWEEP_EVERY",
     "Scheduler",
     "iso",
     "parse_time",
@@ -45,6 +48,8 @@ log = logging.getLogger("wixhttp.platform")
 
 SCHEDULE_PATH_VARIABLE = "WIXHTTP_SCHEDULE_PATH"
 DEFAULT_SCHEDULE_PATH = "/_functions/schedule"
+#: Seconds between two reads of every function's schedule (and of the database's clock).
+SWEEP_EVERY = 10.0
 
 
 def iso(timestamp: float) -> str:
@@ -95,7 +100,8 @@ def _next_tick(expression: str, after: float) -> float:
 
 
 class Scheduler:
-    """Holds the jobs not started yet and queues each when it is due (one per platform)."""
+    """Fires the cron ticks of the project's functions (one per platform); ``wake`` is called
+    after a tick's execution is inserted (the local claim loop's wake-up)."""
 
     def __init__(
         self,
@@ -103,28 +109,29 @@ class Scheduler:
         targets: Targets,
         project_id: str,
         endpoint: str,
-        clock: Callable[[], float] = time.time,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.targets = targets
         self.project_id = project_id
         self.host = urlsplit(endpoint).netloc  # the Host of a cron tick's request
-        self.clock = clock
-        self.queue: asyncio.Queue[Job] = asyncio.Queue()
-        self._jobs: dict[str, Job] = {}  # not started yet: waiting or scheduled
-        self._heap: list[tuple[float, str]] = []
+        self.wake = wake
+        self.offset = 0.0  # the database's clock minus this machine's
         self._cron: dict[str, _Cron] = {}
+        self._seen: dict[str, str] = {}  # function id -> updated_at when last read
         self._last_ticks: dict[str, float] = {}
         self._dirty: set[str] = set()
-        self._wake = asyncio.Event()
+        self._swept = float("-inf")
+        self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
+    def clock(self) -> float:
+        """The database's current time (estimated from this machine's and the last offset)."""
+        return time.time() + self.offset
+
     async def start(self) -> None:
-        """Read the cron schedules and the last ticks fired, then start the clock."""
-        self._last_ticks = await self.store.last_cron_ticks(self.project_id)
-        for function in await self.store.all_functions():
-            if function["project_id"] == self.project_id and function["schedule"]:
-                self._dirty.add(function["id"])
+        """Read the database's clock, the schedules and the last ticks fired; start the clock."""
+        await self._sweep()
         self._task = asyncio.create_task(self._run(), name="wixhttp-scheduler")
 
     async def stop(self) -> None:
@@ -133,69 +140,48 @@ class Scheduler:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
-    # -- jobs ------------------------------------------------------------------------------------
-
-    def put(self, job: Job) -> None:
-        """Queue ``job`` to run as soon as a runner is free."""
-        self._jobs[job.id] = job
-        self.queue.put_nowait(job)
-
-    def put_at(self, job: Job, due: float) -> None:
-        """Queue ``job`` at the epoch time ``due``."""
-        self._jobs[job.id] = job
-        heapq.heappush(self._heap, (due, job.id))
-        self._wake.set()
-
-    def cancel(self, execution_id: str) -> bool:
-        """Cancel an execution that has not started (scheduled or waiting)."""
-        job = self._jobs.pop(execution_id, None)
-        if job is None:
-            return False
-        job.cancelled = True
-        return True
-
-    async def next(self) -> Job:
-        """The next job to run (it can no longer be cancelled)."""
-        while True:
-            job = await self.queue.get()
-            if not job.cancelled:
-                self._jobs.pop(job.id, None)
-                return job
-
     def function_changed(self, function_id: str) -> None:
         """A function changed (or was created or deleted): re-read its cron schedule."""
         self._dirty.add(function_id)
-        self._wake.set()
+        self._changed.set()
 
     # -- the clock -------------------------------------------------------------------------------
 
     async def _run(self) -> None:
         while True:
-            self._wake.clear()
+            self._changed.clear()
             try:
                 await self._tick()
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("the execution scheduler failed; retrying in a second")
+                log.exception("the cron scheduler failed; retrying in a second")
             delay = 1.0
-            if self._heap:
-                delay = min(delay, self._heap[0][0] - self.clock())
             for cron in self._cron.values():
                 delay = min(delay, cron.next - self.clock())
             if delay > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    await asyncio.wait_for(self._changed.wait(), delay)
+
+    async def _sweep(self) -> None:
+        """Refresh the clock's offset, the last ticks, and the schedules that changed."""
+        before = time.time()
+        database = await self.store.clock()
+        self.offset = database - (before + time.time()) / 2
+        self._last_ticks = await self.store.last_cron_ticks(self.project_id)
+        schedules = await self.store.function_schedules(self.project_id)
+        for function_id, (_schedule, updated_at) in schedules.items():
+            if self._seen.get(function_id) != updated_at:
+                self._dirty.add(function_id)
+        self._dirty.update(set(self._cron) - set(schedules))
+        for gone in set(self._seen) - set(schedules):
+            del self._seen[gone]
+        self._swept = time.monotonic()
 
     async def _tick(self) -> None:
+        if time.monotonic() - self._swept >= SWEEP_EVERY:
+            await self._sweep()
         current = self.clock()
-        while self._heap and self._heap[0][0] <= current:
-            _due, execution_id = heapq.heappop(self._heap)
-            job = self._jobs.get(execution_id)
-            if job is None or job.cancelled or job.queued:
-                continue
-            job.queued = True
-            self.queue.put_nowait(job)
         dirty, self._dirty = self._dirty, set()
         for function_id in dirty:
             try:
@@ -207,20 +193,23 @@ class Scheduler:
                 log.exception("function %s: reading its schedule failed; retrying", function_id)
                 self._dirty.add(function_id)
         for function_id, cron in list(self._cron.items()):
-            if cron.next <= current:
+            if cron.next <= current and function_id not in self._dirty:
                 tick = cron.next
                 # The next tick after now: a scheduler that fell behind does not fire a burst.
                 cron.next = _next_tick(cron.expression, max(tick, current))
-                await self._fire(function_id, tick)
+                await self._fire(function_id, cron.expression, tick)
 
     async def _reload(self, function_id: str, current: float) -> None:
         function = await self.store.get_function(self.project_id, function_id)
         expression = str(function["schedule"]) if function is not None else ""
+        if function is None:
+            self._seen.pop(function_id, None)
+            self._last_ticks.pop(function_id, None)
+        else:
+            self._seen[function_id] = str(function["updated_at"])
         known = self._cron.get(function_id)
         if not expression:
             self._cron.pop(function_id, None)
-            if function is None:
-                self._last_ticks.pop(function_id, None)
             return
         if known is not None and known.expression == expression:
             return
@@ -231,24 +220,29 @@ class Scheduler:
             log.warning("function %s: cannot schedule %r: %s", function_id, expression, exc)
             self._cron.pop(function_id, None)
 
-    async def _fire(self, function_id: str, tick: float) -> None:
+    async def _fire(self, function_id: str, expression: str, tick: float) -> None:
         target = await self.targets.lookup(function_id)
         if target is None or not target.function["enabled"] or target.production is None:
             return
+        if function_id in self._dirty or self._cron.get(function_id) is None:
+            return  # changed while looking it up: its schedule is read again first
         path = target.production.env.get(SCHEDULE_PATH_VARIABLE) or DEFAULT_SCHEDULE_PATH
-        row, job = new_execution(
+        row, _job = new_execution(
             Call(method="POST", path=path, host=self.host),
             execution_id=new_id(),
             project_id=self.project_id,
             function_id=function_id,
             deployment_id=target.production.deployment_id,
-            created_at=now(),
+            created_at=iso(max(tick, self.clock())),  # the database's time, like the tick's
             trigger="schedule",
             status="waiting",
             scheduled_at=iso(tick),
             pending=True,
+            run_after=tick,
         )
-        fired = await self.store.create_cron_execution(self.project_id, function_id, tick, row)
+        fired = await self.store.create_cron_execution(
+            self.project_id, function_id, expression, tick, row
+        )
         self._last_ticks[function_id] = max(tick, self._last_ticks.get(function_id, 0.0))
         if fired:
-            self.put(job)
+            self.wake()

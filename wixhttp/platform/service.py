@@ -13,7 +13,7 @@ from typing import Any
 
 from wixhttp.platform.auth import KeyCache
 from wixhttp.platform.builds import Builder
-from wixhttp.platform.bus import CHANGES, Bus
+from wixhttp.platform.bus import CHANGES, WORK, Bus
 from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
@@ -46,16 +46,25 @@ class Platform:
             delay=config.executions.write_delay,
             max_pending=config.executions.max_pending_records,
         )
-        self.scheduler = Scheduler(self.store, self.targets, self.project_id, config.endpoint)
+        self.scheduler = Scheduler(  # it reads the database's clock; its ticks wake the claims
+            self.store,
+            self.targets,
+            self.project_id,
+            config.endpoint,
+            lambda: self.executions.wake(),
+        )
         self.executions = ExecutionService(
             self.store,
             self.writer,
             self.targets,
             self.workers,
-            self.scheduler,
             self.project_id,
             config.executions,
+            self.node,
+            self.scheduler.clock,
         )
+        self.bus.subscribe(WORK, self.executions.wake)
+        self.bus.on_reconnect(self.executions.wake)
         self.builder = Builder(
             self.paths,
             config.build,

@@ -1,10 +1,11 @@
 """Batched execution writes: one transaction per batch, writes coalesced per execution.
 
 Writes that must be durable before the platform answers (a new ``waiting``/``scheduled``
-execution, the move to ``processing``) are awaited and flushed at once, so concurrent ones share
-a commit; the others (finished executions, records of direct HTTP calls) are flushed after at
-most ``delay`` seconds, off the request path. Reads wait for pending writes of what they read,
-so a client always sees its own execution.
+execution, a synchronous execution's record) are awaited and flushed at once, so concurrent ones
+share a commit; the others (finished executions, records of direct HTTP calls) are flushed after
+at most ``delay`` seconds, off the request path. Reads wait for this node's pending writes of
+what they read, so a client always sees its own execution; a batch that inserts runnable
+executions announces them to every node (see :meth:`Store.write_executions`).
 """
 
 from __future__ import annotations
