@@ -26,7 +26,8 @@ LAYERS: dict[str, int] = {
     ),
     # services: the rules, no HTTP
     **dict.fromkeys(
-        ["functions", "deployments", "builds", "executions", "scheduler", "recovery"], 3
+        ["functions", "deployments", "builds", "executions", "scheduler", "recovery", "nodes"],
+        3,
     ),
     # HTTP mapping
     **dict.fromkeys(["api", "proxy"], 4),

@@ -13,11 +13,12 @@ from typing import Any
 
 from wixhttp.platform.auth import KeyCache
 from wixhttp.platform.builds import Builder
-from wixhttp.platform.bus import Bus
+from wixhttp.platform.bus import WORK, Bus
 from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.functions import FunctionService
+from wixhttp.platform.nodes import NodeService
 from wixhttp.platform.scheduler import Scheduler
 from wixhttp.platform.store import DeploymentRow, Store
 from wixhttp.platform.targets import Targets
@@ -25,7 +26,6 @@ from wixhttp.platform.workers import WorkerPool
 from wixhttp.platform.writer import BatchWriter
 
 __all__ = ["Platform"]
-
 
 
 class Platform:
@@ -56,13 +56,19 @@ class Platform:
             self.project_id,
             config.executions,
         )
+        self.nodes = NodeService(self.store, self.project_id, self.node, config.nodes)
         self.builder = Builder(
             self.paths,
             config.build,
+            self.store,
+            self.node,
+            self.project_id,
             self._build_progress,
             self.store.finish_deployment,
             self._build_finished,
         )
+        self.bus.subscribe(WORK, lambda work: self.builder.wake() if work == "builds" else None)
+        self.bus.on_reconnect(self.builder.wake)
         self.functions = FunctionService(
             self.store,
             self.project_id,
@@ -85,9 +91,16 @@ class Platform:
     # (to enqueue and cancel builds), so it is built first and reaches them through these.
 
     async def _build_progress(
-        self, deployment_id: str, values: dict[str, Any], *, only_if_status: Sequence[str] = ()
+        self,
+        deployment_id: str,
+        values: dict[str, Any],
+        *,
+        only_if_status: Sequence[str] = (),
+        claimed_by: str | None = None,
     ) -> DeploymentRow | None:
-        return await self.deployments.update(deployment_id, values, only_if_status=only_if_status)
+        return await self.deployments.update(
+            deployment_id, values, only_if_status=only_if_status, claimed_by=claimed_by
+        )
 
     async def _build_finished(self, deployment: DeploymentRow) -> None:
         await self.deployments.build_finished(deployment)
@@ -101,17 +114,18 @@ class Platform:
     async def start(self) -> None:
         await self.store.init()
         await self.bus.start()
+        await self.nodes.start()  # this node's unfinished work first, before any claim
         self.writer.start()
         await self.executions.start()
         await self.scheduler.start()
         self.builder.start()
-        await self.deployments.requeue_unfinished()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.executions.stop()
         await self.writer.stop()
         await self.builder.stop()
+        await self.nodes.stop()  # after the services: hands back the builds, deletes the row
         await self.workers.close()
         await self.bus.stop()
         await self.store.close()
