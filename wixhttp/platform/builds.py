@@ -234,7 +234,7 @@ class Builder:
         logs = BuildLog()
         for line in str(deployment.get("build_logs") or "").splitlines():
             logs.add(line)  # e.g. a note that the platform restarted mid-build
-        logs.step(f"Build of deployment {dep_id} started")
+        logs.step(f"Build of deployment {dep_id} started on node {self.node}")
         row = await self._update(
             dep_id,
             {"status": "building", "build_logs": logs.text()},
