@@ -151,7 +151,7 @@ def test_a_build_claimed_by_a_killed_node_is_built_by_a_survivor(
     function_id = unique_id()
     first.functions(key).create(function_id, "rebuilt", RUNTIME, execute=["any"])
     # The first run hangs; the second (on the survivor) goes through.
-    commands = f"echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || sleep 60"
+    commands = f"echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || sleep 15"
     deployment_id = _upload(first.functions(key), function_id, commands)
     assert "on node node-a" in _building(first.functions(key), function_id, deployment_id).buildlogs
     wait_until(runs.exists, 10, what="the commands to start")
@@ -242,7 +242,7 @@ def test_a_clean_stop_deletes_the_nodes_row_and_hands_its_build_to_another_node(
     key = leaving.create_key()
     function_id = unique_id()
     leaving.functions(key).create(function_id, "handed", RUNTIME, execute=["any"])
-    commands = f"echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || sleep 60"
+    commands = f"echo run >> {runs}; [ $(wc -l < {runs}) -ge 2 ] || sleep 15"
     deployment_id = _upload(leaving.functions(key), function_id, commands)
     _building(leaving.functions(key), function_id, deployment_id)
     staying = start_node("node-b")

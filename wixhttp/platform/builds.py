@@ -188,14 +188,14 @@ class Builder:
 
     async def _loop(self) -> None:
         while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll)
             self._wake.clear()
             try:
                 await self._watch()
                 await self._claim()
             except Exception:  # noqa: BLE001 - the database may be away for a while
                 log.exception("build queue: claiming or watching builds failed")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
 
     async def _claim(self) -> None:
         free = self.config.concurrency - len(self._running)

@@ -157,16 +157,19 @@ class DeploymentQueries(StoreBase):
             )
             .order_by(deployments.c.seq)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
         stmt = (
             update(deployments)
             .where(
-                deployments.c.seq.in_(waiting.scalar_subquery()), deployments.c.status == "waiting"
+                deployments.c.seq.in_(waiting.with_for_update(skip_locked=True).scalar_subquery()),
+                deployments.c.status == "waiting",
             )
             .values(status="processing", claimed_by=node, updated_at=now())
             .returning(*deployments.columns)
         )
+        async with self.engine.connect() as conn:  # a read first: polling takes no write lock
+            if (await conn.execute(waiting)).first() is None:
+                return []
         async with self.engine.begin() as conn:
             rows = [typed(DeploymentRow, r) for r in (await conn.execute(stmt)).mappings()]
         return sorted(rows, key=lambda row: row["seq"])
