@@ -3,11 +3,11 @@ counted with one upsert (one round trip) on the database's clock."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Table, cast, delete, func
+from sqlalchemy import BigInteger, ColumnElement, Table, bindparam, cast, delete, func
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from wixhttp.platform.store.base import StoreBase
 from wixhttp.platform.store.clock import db_epoch
@@ -22,7 +22,7 @@ def upsert_into(dialect: str, table: Table) -> Any:
     return insert(table)
 
 
-def window_start(dialect: str, seconds: int) -> ColumnElement[int]:
+def window_start(dialect: str, seconds: ColumnElement[int]) -> ColumnElement[int]:
     """The start (whole epoch seconds, on the database's clock) of the current window of
     ``seconds`` seconds."""
     per = db_epoch() / seconds
@@ -31,22 +31,32 @@ def window_start(dialect: str, seconds: int) -> ColumnElement[int]:
     return whole * seconds
 
 
+@functools.cache
+def _hit(dialect: str) -> Any:
+    """The counting upsert, built once per dialect (building it per call cost more than the
+    round trip): parameters ``key`` and ``seconds``."""
+    seconds = bindparam("seconds", type_=BigInteger)
+    stmt = upsert_into(dialect, rate_counters).values(
+        key=bindparam("key"), window=window_start(dialect, seconds), count=1
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[rate_counters.c.key, rate_counters.c.window],
+        set_={"count": rate_counters.c.count + 1},
+    ).returning(rate_counters.c.count, rate_counters.c.window, db_epoch())
+
+
 class RateQueries(StoreBase):
     """Counts of what callers did per fixed window (guest executions, activations)."""
 
     async def count_hit(self, key: str, window: int) -> tuple[int, int, float]:
         """Count one more hit on ``key`` in the current window of ``window`` seconds: the
         count so far (this one included), the window's start and the database's clock."""
-        dialect = self.engine.dialect.name
-        stmt: Insert = upsert_into(dialect, rate_counters).values(
-            key=key, window=window_start(dialect, window), count=1
-        )
-        stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-            index_elements=[rate_counters.c.key, rate_counters.c.window],
-            set_={"count": rate_counters.c.count + 1},
-        ).returning(rate_counters.c.count, rate_counters.c.window, db_epoch())
-        async with self.engine.begin() as conn:
-            count, start, clock = (await conn.execute(stmt)).one()
+        stmt = _hit(self.engine.dialect.name)
+        # One statement is atomic on its own: no BEGIN/COMMIT round trips around it.
+        async with self.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            row = await conn.execute(stmt, {"key": key, "seconds": window})
+            count, start, clock = row.one()
         return int(count), int(start), float(clock)
 
     async def forget_hit(self, key: str, start: int) -> None:
