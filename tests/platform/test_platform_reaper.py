@@ -18,7 +18,7 @@ from appwrite.models.deployment import Deployment
 from appwrite.services.functions import Functions
 from sqlalchemy import select
 
-from tests._postgres import drop_database, new_database
+from tests._postgres import drop_database, drop_database_async, new_database, new_database_async
 from tests._servers import wait_until
 from tests.platform._support import (
     FAST,
@@ -253,3 +253,34 @@ def test_a_clean_stop_deletes_the_nodes_row_and_hands_its_build_to_another_node(
     assert ready.status.value == "ready", ready.buildlogs
     assert "The node building it stopped; building again" in ready.buildlogs
     assert "on node node-b" in ready.buildlogs
+
+
+async def test_nodes_claiming_builds_at_once_never_claim_the_same_one() -> None:
+    url = await new_database_async()
+    store = Store(url)
+    try:
+        await store.init()
+        for n in range(30):
+            await store.create_deployment(
+                {
+                    "id": f"d{n:02d}",
+                    "project_id": "p",
+                    "function_id": "f",
+                    "created_at": "",
+                    "updated_at": "",
+                    "type": "manual",
+                    "entrypoint": "main.py",
+                    "status": "waiting",
+                    "chunks_uploaded": 1,
+                }
+            )
+        claims = await asyncio.gather(
+            *(store.claim_builds("p", f"node-{n % 3}", 4) for n in range(12))
+        )
+        claimed = [row["id"] for rows in claims for row in rows]
+        assert sorted(claimed) == [f"d{n:02d}" for n in range(30)]
+        assert all(len(rows) <= 4 for rows in claims)
+        assert await store.claim_builds("p", "node-0", 4) == []
+    finally:
+        await store.close()
+        await drop_database_async(url)

@@ -31,11 +31,10 @@ from wixhttp.platform.config import BuildConfig, Paths
 from wixhttp.platform.store import DeploymentRow, Store
 from wixhttp.platform.workers import kill_group, worker_env
 
-__all__ = ["UNFINISHED", "BuildFailed", "BuildLog", "Builder"]
+__all__ = ["BuildFailed", "BuildLog", "Builder"]
 
 log = logging.getLogger("wixhttp.platform")
 
-UNFINISHED = ("waiting", "processing", "building")
 LOG_LIMIT = 1_000_000
 LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
 

@@ -158,10 +158,13 @@ class DeploymentQueries(StoreBase):
             .order_by(deployments.c.seq)
             .limit(limit)
         )
+        # Picked once, in a materialized CTE: as a plain IN (subquery), PostgreSQL may run the
+        # subquery again for rows other claimers changed meanwhile, and claim more than limit.
+        picked = waiting.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
         stmt = (
             update(deployments)
             .where(
-                deployments.c.seq.in_(waiting.with_for_update(skip_locked=True).scalar_subquery()),
+                deployments.c.seq.in_(select(picked.c.seq)),
                 deployments.c.status == "waiting",
             )
             .values(status="processing", claimed_by=node, updated_at=now())
