@@ -233,14 +233,19 @@ def pct(values: list[float], p: float) -> float:
 class CpuMeter:
     """CPU seconds of the platform, its worker(s) and this client between start and stop."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(
+        self, pids: dict[str, int], extra: dict[str, Callable[[], float | None]] | None = None
+    ) -> None:
+        """``extra``: more named CPU-seconds readings (e.g. a database server's processes)."""
         self.pids = pids
+        self.extra = extra or {}
         self.start_values: dict[str, float | None] = {}
         self.used: dict[str, float] = {}
 
     def _sample(self) -> dict[str, float | None]:
         values: dict[str, float | None] = {n: cpu_seconds(p) for n, p in self.pids.items()}
         values["client"] = time.process_time()
+        values.update((name, read()) for name, read in self.extra.items())
         return values
 
     def start(self) -> None:
@@ -282,15 +287,22 @@ class SyncResult:
 
 
 async def sync_load(
-    port: int, key: str, warmup: float, duration: float, connections: int, pids: dict[str, int]
+    ports: list[int],
+    key: str,
+    warmup: float,
+    duration: float,
+    connections: int,
+    pids: dict[str, int],
+    extra_cpu: dict[str, Callable[[], float | None]] | None = None,
 ) -> SyncResult:
-    request = post_execution(port, key, HANDLER_PATH, False)
-    result = SyncResult(cpu=CpuMeter(pids))
+    """Connection ``i`` posts to ``ports[i % len(ports)]`` (round-robin over the nodes)."""
+    result = SyncResult(cpu=CpuMeter(pids, extra_cpu))
     loop_start = time.perf_counter()
     t_start = loop_start + warmup
     t_end = t_start + duration
 
-    async def client() -> None:
+    async def client(port: int) -> None:
+        request = post_execution(port, key, HANDLER_PATH, False)
         conn: Connection | None = None
         while time.perf_counter() < t_end:
             try:
@@ -323,7 +335,7 @@ async def sync_load(
         await asyncio.sleep(max(0.0, t_end - time.perf_counter()))
         result.cpu.stop()
 
-    await asyncio.gather(meter(), *(client() for _ in range(connections)))
+    await asyncio.gather(meter(), *(client(ports[i % len(ports)]) for i in range(connections)))
     result.seconds = duration
     return result
 
@@ -369,21 +381,24 @@ async def _list(conn: Connection, port: int, key: str, queries: list[dict[str, A
 
 
 async def async_load(
-    port: int,
+    ports: list[int],
     key: str,
     count: int,
     connections: int,
     poll: float,
     stall: float,
     pids: dict[str, int],
+    extra_cpu: dict[str, Callable[[], float | None]] | None = None,
 ) -> AsyncResult:
+    """Enqueue connection ``i`` posts to ``ports[i % len(ports)]``; polls go to ``ports[0]``."""
     tag = f"{HANDLER_PATH}?bench={uuid.uuid4().hex[:12]}"
-    request = post_execution(port, key, tag, True)
-    result = AsyncResult(count=count, cpu=CpuMeter(pids))
+    port = ports[0]
+    result = AsyncResult(count=count, cpu=CpuMeter(pids, extra_cpu))
     next_index = 0
 
-    async def client() -> None:
+    async def client(port: int) -> None:
         nonlocal next_index
+        request = post_execution(port, key, tag, True)
         conn = await Connection.open(port)
         try:
             while next_index < count:
@@ -412,7 +427,7 @@ async def async_load(
     result.cpu.start()  # type: ignore[union-attr]
     started = time.perf_counter()
     result.first_enqueue = time.time()
-    await asyncio.gather(*(client() for _ in range(conns)))
+    await asyncio.gather(*(client(ports[i % len(ports)]) for i in range(conns)))
     result.enqueue_seconds = time.perf_counter() - started
 
     tagged = {"method": "equal", "attribute": "requestPath", "values": [tag]}
@@ -536,6 +551,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="smoke run: 3 s sync, 300 async, 50 latency"
     )
+    parser.add_argument(
+        "--nodes",
+        action="store_true",
+        help="instead: sync and async figures for 1 node on SQLite, 1 node on PostgreSQL and "
+        "--node-count nodes on PostgreSQL, with ratios to the first (bench/nodes.py)",
+    )
+    parser.add_argument(
+        "--node-count", type=int, default=3, help="nodes of the last --nodes set-up (3)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="--nodes: interleaved rounds of the three set-ups; medians are shown (1)",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default="",
+        help="--nodes: admin connection to a PostgreSQL server, where a scratch database is "
+        "made and dropped (default: $WIXHTTP_BENCH_POSTGRES_URL, else "
+        "postgresql://postgres@127.0.0.1:5432/test)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup = 3.0, 1.0
@@ -614,7 +651,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
         flush=True,
     )
     try:
-        sync = run_async(sync_load(port, key, args.warmup, args.duration, args.connections, pids))
+        sync = run_async(sync_load([port], key, args.warmup, args.duration, args.connections, pids))
     except (OSError, HttpError, RuntimeError) as exc:
         print(f"  ERROR: {exc}")
     time.sleep(1.0)  # let the batched writes of phase 1 land
@@ -627,7 +664,7 @@ def run(args: argparse.Namespace, tmp: str, started: list[Process]) -> None:
     )
     try:
         asy = run_async(
-            async_load(port, key, args.async_count, args.connections, args.poll, args.stall, pids)
+            async_load([port], key, args.async_count, args.connections, args.poll, args.stall, pids)
         )
     except (OSError, HttpError, RuntimeError, ValueError, KeyError) as exc:
         print(f"  ERROR: {exc}")
@@ -727,6 +764,10 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.nodes:
+        from bench import nodes
+
+        return run_in_tempdir(nodes.run, args, "wixhttp-bench-nodes-", "RESULT: no figures")
     return run_in_tempdir(run, args, "wixhttp-bench-executions-", "RESULT: no figures")
 
 

@@ -80,8 +80,11 @@ def unique_id(prefix: str = "fn") -> str:
 class PlatformProcess:
     """``python -m wixhttp.platform`` as a subprocess."""
 
-    def __init__(self, data_dir: Path, *args: str, database: str | None = None) -> None:
-        """``database``: the URL to give ``--database-url`` (default: see :func:`database_url`)."""
+    def __init__(
+        self, data_dir: Path, *args: str, database: str | None = None, name: str = ""
+    ) -> None:
+        """``database``: the URL to give ``--database-url`` (default: see :func:`database_url`);
+        ``name``: of its log file (default: the data directory's), for processes sharing one."""
         self.data_dir = data_dir
         self.args = args
         self.database_url = database or database_url(data_dir)
@@ -94,7 +97,7 @@ class PlatformProcess:
         #: takes up the node's own unfinished work at once; ``*args`` may override it.
         self.node_id = f"test-{data_dir.name}-{zlib.crc32(str(data_dir).encode()):08x}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.log_path = data_dir.parent / f"{data_dir.name}-platform.log"
+        self.log_path = data_dir.parent / f"{name or data_dir.name}-platform.log"
 
     @property
     def url(self) -> str:
@@ -104,8 +107,9 @@ class PlatformProcess:
     def endpoint(self) -> str:
         return self.url + "/v1"
 
-    def start(self, timeout: float = 20.0) -> PlatformProcess:
-        self.port = free_port()
+    def start(self, timeout: float = 20.0, port: int = 0) -> PlatformProcess:
+        """Start on ``port`` (default: a free one)."""
+        self.port = port or free_port()
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed by the child's exit
         self.process = subprocess.Popen(
             [

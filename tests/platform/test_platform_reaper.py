@@ -35,7 +35,7 @@ from wixhttp.platform.store.tables import platform_nodes
 
 #: Heartbeats every 0.3 s; silent for 2 s is dead.
 TIMEOUT = 2.0
-FAST_NODES = (*FAST, "--node-heartbeat", "0.3", "--node-timeout", str(TIMEOUT))
+FAST_NODES = (*FAST, "--heartbeat-interval", "0.3", "--node-timeout", str(TIMEOUT))
 
 Start = Callable[..., PlatformProcess]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from wixhttp.platform.auth import KeyCache
 from wixhttp.platform.builds import Builder
-from wixhttp.platform.bus import WORK, Bus
+from wixhttp.platform.bus import CHANGES, WORK, Bus
 from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
@@ -21,7 +21,7 @@ from wixhttp.platform.functions import FunctionService
 from wixhttp.platform.nodes import NodeService
 from wixhttp.platform.scheduler import Scheduler
 from wixhttp.platform.store import DeploymentRow, Store
-from wixhttp.platform.targets import Targets
+from wixhttp.platform.targets import ChangeFeed, Targets
 from wixhttp.platform.workers import WorkerPool
 from wixhttp.platform.writer import BatchWriter
 
@@ -86,6 +86,10 @@ class Platform:
             self.functions,
             config.max_source_size,
         )
+        # Changes made through other nodes (and this node's own, heard back): see ChangeFeed.
+        self.changes = ChangeFeed(self.targets, self.workers, self._function_changed)
+        self.bus.subscribe(CHANGES, self.changes.announced)
+        self.bus.on_reconnect(self.changes.reconnected)
 
     # The build queue reports to the deployment service; the two services need the queue
     # (to enqueue and cancel builds), so it is built first and reaches them through these.
@@ -113,6 +117,7 @@ class Platform:
 
     async def start(self) -> None:
         await self.store.init()
+        self.changes.start()
         await self.bus.start()
         await self.nodes.start()  # this node's unfinished work first, before any claim
         self.writer.start()
@@ -126,6 +131,7 @@ class Platform:
         await self.writer.stop()
         await self.builder.stop()
         await self.nodes.stop()  # after the services: hands back the builds, deletes the row
+        await self.changes.stop()
         await self.workers.close()
         await self.bus.stop()
         await self.store.close()

@@ -18,7 +18,7 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -353,6 +353,13 @@ class WorkerPool:
         keep_ids = set(keep)
         for key, worker in list(self._workers.items()):
             if key[0] == function_id and key[1] not in keep_ids:
+                await self._discard(worker)
+
+    async def retire_stale(self, function_id: str, serving: Collection[WorkerSpec]) -> None:
+        """Stop ``function_id``'s workers whose spec is not one of ``serving`` (another
+        deployment, other variables or settings)."""
+        for key, worker in list(self._workers.items()):
+            if key[0] == function_id and worker.spec not in serving:
                 await self._discard(worker)
 
     async def close(self) -> None:

@@ -54,7 +54,7 @@ __all__ = ["platform_command"]
     "takes up what it left unfinished at once.",
 )
 @click.option(
-    "--node-heartbeat",
+    "--heartbeat-interval",
     default=5.0,
     show_default=True,
     type=click.FloatRange(min=0.01),
@@ -66,7 +66,7 @@ __all__ = ["platform_command"]
     show_default=True,
     type=click.FloatRange(min=0.01),
     help="Seconds of silence after which a node is taken for dead: its running executions "
-    "fail, its builds are queued again. Keep it well above --node-heartbeat.",
+    "fail, its builds are queued again. Keep it well above --heartbeat-interval.",
 )
 @click.option(
     "--activation-limit",
@@ -147,7 +147,7 @@ def platform_command(
     port: int,
     project: str,
     node_id: str,
-    node_heartbeat: float,
+    heartbeat_interval: float,
     node_timeout: float,
     activation_limit: int,
     activation_window: float,
@@ -181,7 +181,7 @@ def platform_command(
         ),
         database=DatabaseConfig(database_url, database_pool_size, database_max_overflow),
         node_id=node_id,
-        nodes=NodeConfig(heartbeat=node_heartbeat, timeout=node_timeout),
+        nodes=NodeConfig(heartbeat=heartbeat_interval, timeout=node_timeout),
     )
     _announce(config)
     _serve(config)
