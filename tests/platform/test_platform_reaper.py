@@ -82,8 +82,8 @@ def _node_rows(database: str) -> dict[str, float]:
 
 
 def _claimed_by(node: str, process: PlatformProcess, execution_id: str) -> None:
-    """What claiming an execution from the table writes (a node runs its own from memory
-    until then; a start-up fails unclaimed processing rows as left by an older version)."""
+    """What claiming an execution from the table writes (a node runs the ones it received
+    from memory until then)."""
     process.run_sql(
         "UPDATE executions SET claimed_by = :node WHERE id = :id", node=node, id=execution_id
     )
@@ -175,7 +175,10 @@ def test_a_peers_restart_leaves_a_live_nodes_running_execution_and_build_alone(
     functions = busy.functions(key)
     function_id = new_function(functions, timeout=30)
     running = functions.create_execution(function_id, xasync=True, path="/_functions/sleep?s=4")
+    # Claimed by no node (as before claims existed): left alone while another node lives.
+    unclaimed = functions.create_execution(function_id, xasync=True, path="/_functions/sleep?s=4")
     wait_execution(functions, function_id, running.id, ("processing",), timeout=10)
+    wait_execution(functions, function_id, unclaimed.id, ("processing",), timeout=10)
     _claimed_by("node-a", busy, running.id)
     deployment_id = _upload(functions, function_id, f"echo run >> {runs}; sleep 4")
     assert "on node node-a" in _building(functions, function_id, deployment_id).buildlogs
@@ -183,8 +186,9 @@ def test_a_peers_restart_leaves_a_live_nodes_running_execution_and_build_alone(
     peer.stop()
     peer.start()
 
-    done = wait_execution(peer.functions(key), function_id, running.id, timeout=15)
-    assert done.status.value == "completed", done.errors
+    for execution_id in (running.id, unclaimed.id):
+        done = wait_execution(peer.functions(key), function_id, execution_id, timeout=15)
+        assert done.status.value == "completed", done.errors
     ready = _finished(peer.functions(key), function_id, deployment_id, 20)
     assert ready.status.value == "ready", ready.buildlogs
     assert "building again" not in ready.buildlogs

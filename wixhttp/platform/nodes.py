@@ -39,7 +39,7 @@ class NodeService:
     async def start(self) -> None:
         """Take up what this node's last run left unfinished, then register: before the
         node claims any work."""
-        await take_up_own(self.store, self.project_id, self.node)
+        await take_up_own(self.store, self.project_id, self.node, self.config.timeout)
         await self.store.register_node(self.node, self.project_id)
         self._task = asyncio.create_task(self._loop(), name="wixhttp-node")
 

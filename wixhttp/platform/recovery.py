@@ -77,14 +77,15 @@ def _logged(reaped: Reaped, what: str) -> Reaped:
     return reaped
 
 
-async def take_up_own(store: Store, project_id: str, node: str) -> Reaped:
+async def take_up_own(store: Store, project_id: str, node: str, timeout: float) -> Reaped:
     """At start-up, before any work is claimed: what this node's last run left unfinished (on
-    SQLite: whatever any run left)."""
+    SQLite: whatever any run left; on PostgreSQL, work claimed by no node too if no other node
+    heartbeat within ``timeout`` s)."""
     if not store.shared:
         reaped = await store.reap_all_nodes(project_id, interrupted_values, RESTARTED)
     else:
         reaped = await store.reap_node(
-            project_id, node, unclaimed=True, fail=interrupted_values, note=RESTARTED
+            project_id, node, unclaimed_within=timeout, fail=interrupted_values, note=RESTARTED
         )
     return _logged(reaped, f"node {node} after its restart")
 
@@ -102,7 +103,7 @@ async def release_own(store: Store, project_id: str, node: str) -> Reaped:
     """At a clean stop, after the node's services stopped: its row goes, its builds go back to
     ``waiting`` for another node (and any execution still ``processing`` is failed)."""
     reaped = await store.reap_node(
-        project_id, node, unclaimed=False, fail=interrupted_values, note=NODE_STOPPED
+        project_id, node, unclaimed_within=None, fail=interrupted_values, note=NODE_STOPPED
     )
     return _logged(reaped, f"node {node} stopping")
 

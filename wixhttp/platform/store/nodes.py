@@ -61,8 +61,8 @@ class NodeQueries(StoreBase):
     async def reap_silent_nodes(
         self, project_id: str, timeout: float, keep: str, fail: Failure, note: str
     ) -> Reaped:
-        """Reap the project's nodes (but ``keep``) silent for ``timeout`` seconds; executions
-        claimed by no node (rows from before claims) are failed with theirs."""
+        """Reap the project's nodes (but ``keep``) silent for ``timeout`` seconds; with them,
+        if ``keep`` is the only node left alive, the work claimed by no node."""
         stmt = delete(platform_nodes).where(
             platform_nodes.c.project_id == project_id,
             platform_nodes.c.id != keep,
@@ -72,17 +72,28 @@ class NodeQueries(StoreBase):
             dead = await _delete_nodes(conn, stmt)
             if not dead:
                 return Reaped()
-            return await _take_up(conn, project_id, dead, True, fail, note)
+            alone = await _alone(conn, project_id, keep, timeout)
+            return await _take_up(conn, project_id, dead, alone, fail, note)
 
     async def reap_node(
-        self, project_id: str, node: str, *, unclaimed: bool, fail: Failure, note: str
+        self,
+        project_id: str,
+        node: str,
+        *,
+        unclaimed_within: float | None,
+        fail: Failure,
+        note: str,
     ) -> Reaped:
         """Reap ``node`` whether silent or not (its own start-up or clean stop); with
-        ``unclaimed``, executions claimed by no node too."""
+        ``unclaimed_within`` (a node timeout), also the work claimed by no node if no other
+        node heartbeat within it."""
         stmt = delete(platform_nodes).where(platform_nodes.c.id == node)
         async with self.engine.begin() as conn:
             await _delete_nodes(conn, stmt)
-            return await _take_up(conn, project_id, [node], unclaimed, fail, note)
+            alone = unclaimed_within is not None and await _alone(
+                conn, project_id, node, unclaimed_within
+            )
+            return await _take_up(conn, project_id, [node], alone, fail, note)
 
     async def reap_all_nodes(self, project_id: str, fail: Failure, note: str) -> Reaped:
         """Reap every node of the project and all their unfinished work (the start of the
@@ -93,6 +104,22 @@ class NodeQueries(StoreBase):
             reaped = await _take_up(conn, project_id, None, True, fail, note)
         reaped.nodes = dead
         return reaped
+
+
+async def _alone(conn: AsyncConnection, project_id: str, node: str, timeout: float) -> bool:
+    """Whether no node but ``node`` heartbeat within ``timeout`` s. Only then is work claimed
+    by no node (rows from before claims existed) taken for abandoned: with other nodes alive,
+    it may be theirs."""
+    others = await conn.execute(
+        select(platform_nodes.c.id)
+        .where(
+            platform_nodes.c.project_id == project_id,
+            platform_nodes.c.id != node,
+            platform_nodes.c.heartbeat_at >= db_epoch() - timeout,
+        )
+        .limit(1)
+    )
+    return others.first() is None
 
 
 async def _delete_nodes(conn: AsyncConnection, stmt: Delete) -> list[str]:
