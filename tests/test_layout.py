@@ -26,7 +26,17 @@ LAYERS: dict[str, int] = {
     ),
     # services: the rules, no HTTP
     **dict.fromkeys(
-        ["functions", "deployments", "builds", "executions", "scheduler", "recovery", "runner"], 3
+        [
+            "functions",
+            "deployments",
+            "builds",
+            "executions",
+            "scheduler",
+            "recovery",
+            "runner",
+            "nodes",
+        ],
+        3,
     ),
     # HTTP mapping
     **dict.fromkeys(["api", "proxy"], 4),

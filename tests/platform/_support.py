@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,6 +93,9 @@ class PlatformProcess:
         if self.database_url != sqlite_url(data_dir):
             self.store_args += ["--database-url", self.database_url]
         self.port = 0
+        #: Stable across restarts on the same data directory (the port is not), so a restart
+        #: takes up the node's own unfinished work at once; ``*args`` may override it.
+        self.node_id = f"test-{data_dir.name}-{zlib.crc32(str(data_dir).encode()):08x}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{name or data_dir.name}-platform.log"
 
@@ -115,6 +119,8 @@ class PlatformProcess:
                 *self.store_args,
                 "--port",
                 str(self.port),
+                "--node-id",
+                self.node_id,
                 *self.args,
             ],
             stdout=log,

@@ -28,17 +28,15 @@ from typing import Any
 
 from wixhttp.platform.archive import ArchiveError, directory_size, extract_archive
 from wixhttp.platform.config import BuildConfig, Paths
-from wixhttp.platform.store import DeploymentRow
+from wixhttp.platform.store import DeploymentRow, Store
 from wixhttp.platform.workers import kill_group, worker_env
 
-__all__ = ["UNFINISHED", "BuildFailed", "BuildLog", "Builder"]
+__all__ = ["BuildFailed", "BuildLog", "Builder"]
 
 log = logging.getLogger("wixhttp.platform")
 
-UNFINISHED = ("waiting", "processing", "building")
 LOG_LIMIT = 1_000_000
 LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
-
 
 
 # -- processes -----------------------------------------------------------------------------------
@@ -55,26 +53,18 @@ async def _run(
     """Run a process (a shell command if ``args`` is a string), feeding its combined output
     to ``output`` line by line. Returns the exit code, or ``None`` if it timed out (it and its
     children are killed)."""
+    options: dict[str, Any] = {
+        "cwd": cwd,
+        "env": dict(env),
+        "stdin": asyncio.subprocess.DEVNULL,
+        "stdout": asyncio.subprocess.PIPE,
+        "stderr": asyncio.subprocess.STDOUT,
+        "start_new_session": True,
+    }
     if isinstance(args, str):
-        process = await asyncio.create_subprocess_shell(
-            args,
-            cwd=cwd,
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = await asyncio.create_subprocess_shell(args, **options)
     else:
-        process = await asyncio.create_subprocess_exec(
-            *args,
-            cwd=cwd,
-            env=dict(env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = await asyncio.create_subprocess_exec(*args, **options)
     assert process.stdout is not None
 
     async def pump() -> None:
@@ -132,79 +122,123 @@ class BuildFailed(Exception):
 
 
 class Builder:
-    """Runs builds in the background, at most ``config.concurrency`` at a time.
+    """Claims this project's waiting builds from the ``deployments`` table, at most
+    ``config.concurrency`` at a time, and runs them.
 
-    ``update(deployment_id, values, only_if_status=...)`` persists progress;
-    ``finish(deployment_id, values, only_if_status=...)`` persists the outcome (and activates
-    the deployment in the same transaction); ``finished(row)`` is then called with the final
-    row of every build that ended ready or failed.
+    The claim loop runs when :meth:`wake` is called (an upload here, a ``builds``
+    announcement from another node) and at least every ``poll`` seconds; each time it also
+    re-reads the status of the builds it runs, and stops those canceled, deleted or claimed
+    by another node meanwhile (so a cancel through any node stops the build within a second).
+
+    ``update(deployment_id, values, only_if_status=..., claimed_by=...)`` persists progress;
+    ``finish(...)`` (same arguments) persists the outcome (and activates the deployment in the
+    same transaction); ``finished(row)`` is then called with the final row of every build that
+    ended ready or failed.
     """
 
     def __init__(
         self,
         paths: Paths,
         config: BuildConfig,
+        store: Store,
+        node: str,
+        project_id: str,
         update: StoreUpdate,
         finish: StoreFinish,
         finished: Callable[[DeploymentRow], Awaitable[None]],
+        poll: float = 1.0,
     ) -> None:
         self.paths = paths
         self.config = config
+        self.store = store
+        self.node = node
+        self.project_id = project_id
+        self.poll = poll
         self._update = update
         self._finish = finish
         self._finished = finished
-        self._queue: asyncio.Queue[Row] = asyncio.Queue()
+        self._wake = asyncio.Event()
         self._running: dict[str, asyncio.Task[None]] = {}
-        self._loops: list[asyncio.Task[None]] = []
+        self._loop_task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        for _ in range(self.config.concurrency):
-            self._loops.append(asyncio.create_task(self._loop()))
+        self._loop_task = asyncio.create_task(self._loop(), name="wixhttp-builds")
 
     async def stop(self) -> None:
-        for task in [*self._loops, *self._running.values()]:
+        """Stop claiming and stop the running builds (their rows are left as they are: the
+        node hands them back, see :func:`~wixhttp.platform.recovery.release_own`)."""
+        tasks = [*self._running.values(), *([self._loop_task] if self._loop_task else [])]
+        for task in tasks:
             task.cancel()
-        for task in [*self._loops, *self._running.values()]:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._loops.clear()
+        self._loop_task = None
 
-    def enqueue(self, deployment: Row) -> None:
-        self._queue.put_nowait(deployment)
+    def wake(self) -> None:
+        """There may be a build to claim."""
+        self._wake.set()
 
     def cancel(self, deployment_id: str) -> None:
+        """Stop a build this node runs now (its row says why)."""
         task = self._running.get(deployment_id)
         if task is not None:
             task.cancel()
 
     async def _loop(self) -> None:
         while True:
-            deployment = await self._queue.get()
-            task = asyncio.create_task(self._build(deployment))
-            self._running[deployment["id"]] = task
+            self._wake.clear()
             try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
-            except Exception:  # noqa: BLE001 - one build's bug must not stop the queue
-                log.exception("build of deployment %s crashed", deployment["id"])
-            finally:
-                self._running.pop(deployment["id"], None)
+                await self._watch()
+                await self._claim()
+            except Exception:  # noqa: BLE001 - the database may be away for a while
+                log.exception("build queue: claiming or watching builds failed")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    async def _claim(self) -> None:
+        free = self.config.concurrency - len(self._running)
+        if free <= 0:
+            return
+        for deployment in await self.store.claim_builds(self.project_id, self.node, free):
+            task = asyncio.create_task(self._run_one(deployment))
+            self._running[deployment["id"]] = task
+
+    async def _watch(self) -> None:
+        """Stop the running builds whose row no longer says this node builds them."""
+        if not self._running:
+            return
+        claims = await self.store.build_claims(list(self._running))
+        for deployment_id, task in list(self._running.items()):
+            status, node = claims.get(deployment_id, ("deleted", ""))
+            if status not in ("processing", "building") or node != self.node:
+                task.cancel()
+
+    async def _run_one(self, deployment: Row) -> None:
+        try:
+            await self._build(deployment)
+        except asyncio.CancelledError:
+            pass  # canceled, deleted, taken over, or the node stops
+        except Exception:  # noqa: BLE001 - one build's bug must not stop the queue
+            log.exception("build of deployment %s crashed", deployment["id"])
+        finally:
+            self._running.pop(deployment["id"], None)
+            self.wake()
 
     async def _build(self, deployment: Row) -> None:
         dep_id: str = deployment["id"]
         fn_id: str = deployment["function_id"]
+        mine = {"claimed_by": self.node}
         started = time.monotonic()
         logs = BuildLog()
         for line in str(deployment.get("build_logs") or "").splitlines():
             logs.add(line)  # e.g. a note that the platform restarted mid-build
-        row = await self._update(dep_id, {"status": "processing"}, only_if_status=["waiting"])
-        if row is None:
-            return  # canceled (or deleted) while waiting
-        logs.step(f"Build of deployment {dep_id} started")
+        logs.step(f"Build of deployment {dep_id} started on node {self.node}")
         row = await self._update(
-            dep_id, {"status": "building", "build_logs": logs.text()}, only_if_status=["processing"]
+            dep_id,
+            {"status": "building", "build_logs": logs.text()},
+            only_if_status=["processing"],
+            **mine,
         )
         if row is None:
             return
@@ -219,7 +253,9 @@ class Builder:
             logs.step(f"Build failed: {exc}")
         except asyncio.CancelledError:
             logs.step("Build canceled")
-            await self._update(dep_id, {"build_logs": logs.text()})
+            with contextlib.suppress(Exception):
+                values = {"build_logs": logs.text()}
+                await self._update(dep_id, values, only_if_status=["canceled"], **mine)
             raise
         duration = time.monotonic() - started
         build_size = directory_size(code) if status == "ready" else 0
@@ -234,6 +270,7 @@ class Builder:
                 "routes": routes,
             },
             only_if_status=["building"],
+            **mine,
         )
         if final is not None:
             await self._finished(final)

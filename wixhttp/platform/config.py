@@ -14,6 +14,7 @@ __all__ = [
     "BuildConfig",
     "DatabaseConfig",
     "ExecutionConfig",
+    "NodeConfig",
     "Paths",
     "PlatformConfig",
 ]
@@ -85,6 +86,14 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class NodeConfig:
+    """How the nodes sharing a database watch each other (seconds)."""
+
+    heartbeat: float = 5.0  # a node stamps its row this often; the reaper looks this often
+    timeout: float = 30.0  # a node silent this long is dead: its work is taken up
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     data_dir: Path
     project_id: str = DEFAULT_PROJECT
@@ -97,6 +106,7 @@ class PlatformConfig:
     executions: ExecutionConfig = field(default_factory=ExecutionConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     node_id: str = ""  # "": this machine's host name and the port
+    nodes: NodeConfig = field(default_factory=NodeConfig)
 
     @property
     def node(self) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from wixhttp.platform import errors
-from wixhttp.platform.builds import UNFINISHED, Builder
+from wixhttp.platform.builds import Builder
 from wixhttp.platform.config import Paths
 from wixhttp.platform.functions import FunctionService
 from wixhttp.platform.queries import ListRequest
@@ -51,32 +51,26 @@ class DeploymentService:
         self.max_source_size = max_source_size
         self._upload_locks: dict[str, asyncio.Lock] = {}
 
-    async def requeue_unfinished(self) -> None:
-        """At start: builds the platform stopped during are queued again, from the start."""
-        for row in await self.store.deployments_with_status(UNFINISHED):
-            if row["status"] != "waiting":
-                note = f"{row['build_logs']}[{now()}] The platform restarted; building again\n"
-                values = {"status": "waiting", "build_logs": note}
-                row = await self.update(row["id"], values) or row
-            self.builder.enqueue(row)
-
     async def get(self, function_id: str, deployment_id: str) -> DeploymentRow:
         row = await self.store.get_deployment(deployment_id)
         if row is None or row["function_id"] != function_id or row["project_id"] != self.project_id:
             raise errors.deployment_not_found()
         return row
 
-    async def page(
-        self, function_id: str, request: ListRequest
-    ) -> tuple[list[DeploymentRow], int]:
+    async def page(self, function_id: str, request: ListRequest) -> tuple[list[DeploymentRow], int]:
         return await self.store.list_deployments(self.project_id, function_id, request)
 
     async def update(
-        self, deployment_id: str, values: dict[str, Any], *, only_if_status: Sequence[str] = ()
+        self,
+        deployment_id: str,
+        values: dict[str, Any],
+        *,
+        only_if_status: Sequence[str] = (),
+        claimed_by: str | None = None,
     ) -> DeploymentRow | None:
         """Update a deployment; keeps the function's ``latestDeploymentStatus`` in step."""
         row = await self.store.update_deployment(
-            deployment_id, values, only_if_status=only_if_status
+            deployment_id, values, only_if_status=only_if_status, claimed_by=claimed_by
         )
         if row is not None and "status" in values:
             function_id = row["function_id"]
@@ -177,20 +171,26 @@ class DeploymentService:
     async def _count_chunk(
         self, function_id: str, deployment_id: str, part: Path, chunks: int
     ) -> Row:
+        """Count a chunk once. The source is assembled before the last one is counted: a
+        deployment is claimable by any node's builder once all its chunks are counted."""
         parts = part.parent
+        source = self.paths.source(function_id, deployment_id)
         async with self._upload_locks.setdefault(deployment_id, asyncio.Lock()):
             counted = part.with_suffix(".counted")
             if counted.exists():
                 current = await self.store.get_deployment(deployment_id)
             else:
+                current = await self.store.get_deployment(deployment_id)
+                last = current is not None and int(current["chunks_uploaded"]) == chunks - 1
+                if last and not source.exists():
+                    await asyncio.to_thread(_assemble, parts, chunks, source)
                 counted.touch()
                 current = await self.store.record_chunk(deployment_id)
+                if current is not None and int(current["chunks_uploaded"]) == chunks:
+                    await asyncio.to_thread(shutil.rmtree, parts, True)
+                    await self._uploaded(current)
             if current is None:
                 raise errors.deployment_not_found("The deployment was deleted during the upload.")
-            source = self.paths.source(function_id, deployment_id)
-            if int(current["chunks_uploaded"]) == chunks and not source.exists():
-                await asyncio.to_thread(_assemble, parts, chunks, source)
-                await self._uploaded(current)
         return current
 
     async def duplicate(self, function_id: str, deployment_id: str) -> Row:
@@ -204,7 +204,11 @@ class DeploymentService:
         }
         size = original["source_size"]
         row = self._new_row(
-            function_id, settings, chunks_total=1, chunks_uploaded=1, source_size=size,
+            function_id,
+            settings,
+            chunks_total=1,
+            chunks_uploaded=1,
+            source_size=size,
             total_size=size,
         )
         source = self.paths.source(function_id, row["id"])
@@ -217,7 +221,8 @@ class DeploymentService:
         return row
 
     async def _uploaded(self, deployment: Row) -> None:
-        """A deployment's source is complete: it becomes the latest and is queued."""
+        """A deployment's source is complete: it becomes the latest; the builder is woken (on
+        this node; the database announces it to the others)."""
         function_id = deployment["function_id"]
         if deployment["activate"]:
             await self.store.clear_activate_flags(self.project_id, function_id, deployment["id"])
@@ -229,7 +234,7 @@ class DeploymentService:
                 "latest_deployment_status": deployment["status"],
             },
         )
-        self.builder.enqueue(deployment)
+        self.builder.wake()
 
     async def build_finished(self, deployment: Row) -> None:
         """The build's outcome is stored (and, if ready with activate, it is active)."""
@@ -285,7 +290,7 @@ class DeploymentService:
             {"status": "canceled", "build_logs": row["build_logs"] + f"[{now()}] Canceled\n"},
             only_if_status=["waiting", "processing", "building"],
         )
-        self.builder.cancel(row["id"])
+        self.builder.cancel(row["id"])  # here; the node building it elsewhere sees the status
         if updated is None:  # it finished meanwhile
             updated = await self.get(function_id, row["id"])
         return updated
@@ -344,4 +349,3 @@ def _assemble(parts: Path, chunks: int, source: Path) -> None:
             with open(parts / f"{index:06d}.part", "rb") as part:
                 shutil.copyfileobj(part, out, 1024 * 1024)
     os.replace(tmp, source)
-    shutil.rmtree(parts, ignore_errors=True)

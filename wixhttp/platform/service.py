@@ -18,6 +18,7 @@ from wixhttp.platform.config import Paths, PlatformConfig
 from wixhttp.platform.deployments import DeploymentService
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.functions import FunctionService
+from wixhttp.platform.nodes import NodeService
 from wixhttp.platform.scheduler import Scheduler
 from wixhttp.platform.store import DeploymentRow, Store
 from wixhttp.platform.targets import ChangeFeed, Targets
@@ -25,7 +26,6 @@ from wixhttp.platform.workers import WorkerPool
 from wixhttp.platform.writer import BatchWriter
 
 __all__ = ["Platform"]
-
 
 
 class Platform:
@@ -65,13 +65,19 @@ class Platform:
         )
         self.bus.subscribe(WORK, self.executions.wake)
         self.bus.on_reconnect(self.executions.wake)
+        self.nodes = NodeService(self.store, self.project_id, self.node, config.nodes)
         self.builder = Builder(
             self.paths,
             config.build,
+            self.store,
+            self.node,
+            self.project_id,
             self._build_progress,
             self.store.finish_deployment,
             self._build_finished,
         )
+        self.bus.subscribe(WORK, lambda work: self.builder.wake() if work == "builds" else None)
+        self.bus.on_reconnect(self.builder.wake)
         self.functions = FunctionService(
             self.store,
             self.project_id,
@@ -98,9 +104,16 @@ class Platform:
     # (to enqueue and cancel builds), so it is built first and reaches them through these.
 
     async def _build_progress(
-        self, deployment_id: str, values: dict[str, Any], *, only_if_status: Sequence[str] = ()
+        self,
+        deployment_id: str,
+        values: dict[str, Any],
+        *,
+        only_if_status: Sequence[str] = (),
+        claimed_by: str | None = None,
     ) -> DeploymentRow | None:
-        return await self.deployments.update(deployment_id, values, only_if_status=only_if_status)
+        return await self.deployments.update(
+            deployment_id, values, only_if_status=only_if_status, claimed_by=claimed_by
+        )
 
     async def _build_finished(self, deployment: DeploymentRow) -> None:
         await self.deployments.build_finished(deployment)
@@ -115,17 +128,18 @@ class Platform:
         await self.store.init()
         self.changes.start()
         await self.bus.start()
+        await self.nodes.start()  # this node's unfinished work first, before any claim
         self.writer.start()
         await self.executions.start()
         await self.scheduler.start()
         self.builder.start()
-        await self.deployments.requeue_unfinished()
 
     async def stop(self) -> None:
         await self.scheduler.stop()
         await self.executions.stop()
         await self.writer.stop()
         await self.builder.stop()
+        await self.nodes.stop()  # after the services: hands back the builds, deletes the row
         await self.changes.stop()
         await self.workers.close()
         await self.bus.stop()

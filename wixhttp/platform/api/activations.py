@@ -22,8 +22,9 @@ Errors use Wix's envelope ``{"message", "details": {"applicationError": {"code",
 - 428 FUNCTION_DISABLED, RUNTIME_UNAVAILABLE, NO_DEPLOYMENT, DEPLOYMENT_NOT_READY,
   DEPLOYMENT_FAILED, DEPLOYMENT_CANCELED, DEPLOYMENT_FILES_MISSING: the latest deployment cannot
   be activated (see :meth:`~wixhttp.platform.functions.FunctionService.wix_activate`)
-- 429 ACTIVATION_RATE_EXCEEDED: more than ``activation_limit`` upserts of one function per
-  ``activation_window`` seconds (``Retry-After`` says when to retry)
+- 429 ACTIVATION_RATE_EXCEEDED: more than ``activation_limit`` upserts of one function in a
+  window of ``activation_window`` seconds (fixed windows on the database's clock, whole seconds,
+  counted by every node together; ``Retry-After`` says when the next window starts)
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections import deque
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,7 +49,7 @@ class ActivationsApi(Resource):
         super().__init__(services)
         self.limit = services.config.activation_limit
         self.window = services.config.activation_window
-        self._recent: dict[str, deque[float]] = {}
+        self.store = services.functions.store
 
     def routes(self) -> list[Route]:
         return [
@@ -73,13 +73,14 @@ class ActivationsApi(Resource):
                 403, "PERMISSION_DENIED", "The API key lacks the functions.write scope."
             )
 
-    def _check_rate(self, function_id: str) -> None:
-        now = asyncio.get_running_loop().time()
-        recent = self._recent.setdefault(function_id, deque())
-        while recent and now - recent[0] >= self.window:
-            recent.popleft()
-        if len(recent) >= self.limit:
-            retry = max(1, math.ceil(self.window - (now - recent[0])))
+    async def _count(self, function_id: str) -> tuple[str, int]:
+        """Count one activation of the function (429 past the limit): its counter's key and
+        window, to take it back if the activation fails."""
+        key = f"activation:{self.project}:{function_id}"
+        window = max(1, math.ceil(self.window))
+        count, start, clock = await self.store.count_hit(key, window)
+        if count > self.limit:
+            retry = max(1, math.ceil(start + window - clock))
             raise errors.WixError(
                 429,
                 "ACTIVATION_RATE_EXCEEDED",
@@ -88,6 +89,7 @@ class ActivationsApi(Resource):
                 data={"functionId": function_id, "limit": self.limit, "windowSeconds": self.window},
                 headers={"Retry-After": str(retry)},
             )
+        return key, start
 
     async def upsert(self, request: Request) -> Response:
         await self._authorize(request)
@@ -102,9 +104,12 @@ class ActivationsApi(Resource):
                 "functionActivation.functionId", "is required and must be a string"
             )
         function = await self.services.functions.wix_function(function_id)
-        self._check_rate(function_id)
-        row = await self.services.functions.wix_activate(function)
-        self._recent.setdefault(function_id, deque()).append(asyncio.get_running_loop().time())
+        key, window = await self._count(function_id)
+        try:
+            row = await self.services.functions.wix_activate(function)
+        except Exception:
+            await self.store.forget_hit(key, window)  # only activations count
+            raise
         return json_response({"functionActivation": models.activation_json(row)})
 
     async def delete(self, request: Request) -> Response:

@@ -5,10 +5,8 @@ per-IP rate limit of callers without a key."""
 from __future__ import annotations
 
 import json
-import math
 import re
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +21,7 @@ from wixhttp.platform.calls import Call, Outcome
 from wixhttp.platform.config import MAX_EXECUTION_BODY
 from wixhttp.platform.scheduler import scheduled_time
 from wixhttp.platform.store import EXECUTION_ATTRIBUTES, FunctionRow
+from wixhttp.platform.store.rates import RateQueries
 
 __all__ = ["EXECUTION_METHODS", "ExecutionsApi", "RateLimiter"]
 
@@ -35,29 +34,22 @@ _HEADERS_INVALID = (
 
 
 class RateLimiter:
-    """Fixed one-minute windows (aligned to the clock, like Appwrite's abuse limits)."""
+    """Fixed windows aligned to the clock (like Appwrite's abuse limits), counted in the
+    database (one upsert per hit), so every node sharing it counts against one limit."""
 
-    def __init__(
-        self, limit: int, window: float = 60.0, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, store: RateQueries, limit: int, prefix: str, window: int = 60) -> None:
+        self.store = store
         self.limit = limit
+        self.prefix = prefix
         self.window = window
-        self._clock = clock
-        self._start = 0.0
-        self._counts: dict[str, int] = {}
 
-    def hit(self, key: str) -> tuple[bool, dict[str, str]]:
+    async def hit(self, key: str) -> tuple[bool, dict[str, str]]:
         """Count one request from ``key``: whether it is allowed, and the X-RateLimit-*."""
-        start = math.floor(self._clock() / self.window) * self.window
-        if start != self._start:
-            self._start = start
-            self._counts.clear()
-        count = self._counts.get(key, 0) + 1
-        self._counts[key] = count
+        count, start, _ = await self.store.count_hit(self.prefix + key, self.window)
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(max(0, self.limit - count)),
-            "X-RateLimit-Reset": str(int(start + self.window)),
+            "X-RateLimit-Reset": str(start + self.window),
         }
         return count <= self.limit, headers
 
@@ -66,7 +58,9 @@ class ExecutionsApi(Resource):
     def __init__(self, services: Services) -> None:
         super().__init__(services)
         self.rate_limit = services.executions.config.rate_limit
-        self.limiter = RateLimiter(self.rate_limit)
+        self.limiter = RateLimiter(
+            services.executions.store, self.rate_limit, f"guest:{self.project}:"
+        )
 
     def routes(self, fn: str) -> list[Route]:
         many, one = fn + "/executions", fn + "/executions/{execution_id}"
@@ -84,7 +78,7 @@ class ExecutionsApi(Resource):
         client_ip = request.client.host if request.client else ""
         limit_headers: dict[str, str] = {}
         if not caller.is_key and self.rate_limit > 0:
-            allowed, limit_headers = self.limiter.hit(client_ip)
+            allowed, limit_headers = await self.limiter.hit(client_ip)
             if not allowed:
                 raise errors.rate_limit_exceeded(limit_headers)
         params = await read_json(request)

@@ -10,7 +10,13 @@ from typing import Any
 import click
 
 from wixhttp.platform.cli.common import DATA, DATABASE_URL, PROJECT, run, with_store
-from wixhttp.platform.config import BuildConfig, DatabaseConfig, ExecutionConfig, PlatformConfig
+from wixhttp.platform.config import (
+    BuildConfig,
+    DatabaseConfig,
+    ExecutionConfig,
+    NodeConfig,
+    PlatformConfig,
+)
 from wixhttp.platform.store import masked
 
 __all__ = ["platform_command"]
@@ -46,6 +52,21 @@ __all__ = ["platform_command"]
     help="This node's name among the nodes sharing a database (default: host name:port; "
     "or set WIXHTTP_NODE_ID). Each node needs its own; a restarted node with the same name "
     "takes up what it left unfinished at once.",
+)
+@click.option(
+    "--heartbeat-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds between two heartbeats of this node (and two passes of its reaper).",
+)
+@click.option(
+    "--node-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.01),
+    help="Seconds of silence after which a node is taken for dead: its running executions "
+    "fail, its builds are queued again. Keep it well above --heartbeat-interval.",
 )
 @click.option(
     "--activation-limit",
@@ -126,6 +147,8 @@ def platform_command(
     port: int,
     project: str,
     node_id: str,
+    heartbeat_interval: float,
+    node_timeout: float,
     activation_limit: int,
     activation_window: float,
     max_unpacked_size: int,
@@ -158,6 +181,7 @@ def platform_command(
         ),
         database=DatabaseConfig(database_url, database_pool_size, database_max_overflow),
         node_id=node_id,
+        nodes=NodeConfig(heartbeat=heartbeat_interval, timeout=node_timeout),
     )
     _announce(config)
     _serve(config)

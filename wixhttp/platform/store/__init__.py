@@ -1,10 +1,10 @@
 """Persistence: SQLAlchemy 2 Core tables and the queries the platform needs, async.
 
 :class:`Store` is composed of one query class per aggregate (keys, functions with their
-variables and activation, deployments, executions with cron ticks), all over one engine. Callers
-talk to it in plain dicts keyed by column name (their shapes are typed in ``rows.py``) and never
-build SQL themselves. It raises :class:`StoreError` (never an HTTP error): the API decides what
-each one answers.
+variables and activation, deployments, executions with cron ticks, nodes, rate counts), all over
+one engine. Callers talk to it in plain dicts keyed by column name (their shapes are typed in
+``rows.py``) and never build SQL themselves. It raises :class:`StoreError` (never an HTTP error):
+the API decides what each one answers.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from wixhttp.platform.store.deployments import DeploymentQueries
 from wixhttp.platform.store.executions import ExecutionOp, ExecutionQueries
 from wixhttp.platform.store.functions import FunctionQueries
 from wixhttp.platform.store.keys import KeyQueries
+from wixhttp.platform.store.nodes import NodeQueries, Reaped
+from wixhttp.platform.store.rates import RateQueries
 from wixhttp.platform.store.rows import (
     ActivationRow,
     DeploymentRow,
@@ -58,6 +60,7 @@ __all__ = [
     "FunctionRow",
     "KeyRow",
     "PendingExecutionRow",
+    "Reaped",
     "Store",
     "StoreError",
     "VariableRow",
@@ -69,7 +72,9 @@ __all__ = [
 ]
 
 
-class Store(KeyQueries, FunctionQueries, DeploymentQueries, ExecutionQueries):
+class Store(
+    KeyQueries, FunctionQueries, DeploymentQueries, ExecutionQueries, NodeQueries, RateQueries
+):
     """All reads and writes of the platform's state."""
 
     @classmethod

@@ -38,10 +38,16 @@ class DeploymentQueries(StoreBase):
         )
 
     async def update_deployment(
-        self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str] = ()
+        self,
+        deployment_id: str,
+        values: Mapping[str, Any],
+        *,
+        only_if_status: Sequence[str] = (),
+        claimed_by: str | None = None,
     ) -> DeploymentRow | None:
-        """Update a deployment (only while its status is one of ``only_if_status``, if given)."""
-        condition = [deployments.c.status.in_(only_if_status)] if only_if_status else []
+        """Update a deployment (only while its status is one of ``only_if_status``, if given,
+        and while ``claimed_by`` builds it, if given)."""
+        condition = _conditions(only_if_status, claimed_by)
         return await self._update(
             DeploymentRow,
             deployments,
@@ -51,16 +57,22 @@ class DeploymentQueries(StoreBase):
         )
 
     async def finish_deployment(
-        self, deployment_id: str, values: Mapping[str, Any], *, only_if_status: Sequence[str]
+        self,
+        deployment_id: str,
+        values: Mapping[str, Any],
+        *,
+        only_if_status: Sequence[str],
+        claimed_by: str | None = None,
     ) -> DeploymentRow | None:
         """End a build, in one transaction: update the deployment (if its status is still one
-        of ``only_if_status``); if it is now ready and meant to be activated, make it the
-        function's active deployment; keep ``latestDeploymentStatus`` in step."""
+        of ``only_if_status`` and ``claimed_by``, if given, still builds it); if it is now
+        ready and meant to be activated, make it the function's active deployment; keep
+        ``latestDeploymentStatus`` in step."""
         stamp = now()
         async with self.engine.begin() as conn:
             result = await conn.execute(
                 update(deployments)
-                .where(deployments.c.id == deployment_id, deployments.c.status.in_(only_if_status))
+                .where(deployments.c.id == deployment_id, *_conditions(only_if_status, claimed_by))
                 .values(**values, updated_at=stamp)
             )
             if result.rowcount == 0:
@@ -132,17 +144,48 @@ class DeploymentQueries(StoreBase):
             row = (await conn.execute(query)).mappings().first()
         return typed(DeploymentRow, row) if row is not None else None
 
-    async def deployments_with_status(self, statuses: Sequence[str]) -> list[DeploymentRow]:
+    async def claim_builds(self, project_id: str, node: str, limit: int) -> list[DeploymentRow]:
+        """Claim up to ``limit`` of the project's waiting builds (fully uploaded), oldest
+        first, for ``node``: they become ``processing``. Nodes claiming at once skip each
+        other's rows (``FOR UPDATE SKIP LOCKED``; SQLite has one writer and ignores it)."""
+        waiting = (
+            select(deployments.c.seq)
+            .where(
+                deployments.c.project_id == project_id,
+                deployments.c.status == "waiting",
+                deployments.c.chunks_uploaded >= deployments.c.chunks_total,
+            )
+            .order_by(deployments.c.seq)
+            .limit(limit)
+        )
+        # Picked once, in a materialized CTE: as a plain IN (subquery), PostgreSQL may run the
+        # subquery again for rows other claimers changed meanwhile, and claim more than limit.
+        picked = waiting.with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED")
+        stmt = (
+            update(deployments)
+            .where(
+                deployments.c.seq.in_(select(picked.c.seq)),
+                deployments.c.status == "waiting",
+            )
+            .values(status="processing", claimed_by=node, updated_at=now())
+            .returning(*deployments.columns)
+        )
+        async with self.engine.connect() as conn:  # a read first: polling takes no write lock
+            if (await conn.execute(waiting)).first() is None:
+                return []
+        async with self.engine.begin() as conn:
+            rows = [typed(DeploymentRow, r) for r in (await conn.execute(stmt)).mappings()]
+        return sorted(rows, key=lambda row: row["seq"])
+
+    async def build_claims(self, deployment_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """The status and claiming node of each of these deployments that still exists."""
         async with self.engine.connect() as conn:
             result = await conn.execute(
-                select(deployments)
-                .where(
-                    deployments.c.status.in_(statuses),
-                    deployments.c.chunks_uploaded >= deployments.c.chunks_total,
+                select(deployments.c.id, deployments.c.status, deployments.c.claimed_by).where(
+                    deployments.c.id.in_(deployment_ids)
                 )
-                .order_by(deployments.c.seq)
             )
-            return [typed(DeploymentRow, r) for r in result.mappings()]
+            return {row.id: (row.status, row.claimed_by or "") for row in result}
 
     async def clear_activate_flags(self, project_id: str, function_id: str, except_id: str) -> None:
         async with self.engine.begin() as conn:
@@ -155,3 +198,12 @@ class DeploymentQueries(StoreBase):
                 )
                 .values(activate=False)
             )
+
+
+def _conditions(only_if_status: Sequence[str], claimed_by: str | None) -> list[ColumnElement[bool]]:
+    condition: list[ColumnElement[bool]] = []
+    if only_if_status:
+        condition.append(deployments.c.status.in_(only_if_status))
+    if claimed_by is not None:
+        condition.append(deployments.c.claimed_by == claimed_by)
+    return condition
