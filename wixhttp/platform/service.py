@@ -63,8 +63,6 @@ class Platform:
             self.node,
             self.scheduler.clock,
         )
-        self.bus.subscribe(WORK, self.executions.wake)
-        self.bus.on_reconnect(self.executions.wake)
         self.nodes = NodeService(self.store, self.project_id, self.node, config.nodes)
         self.builder = Builder(
             self.paths,
@@ -76,8 +74,6 @@ class Platform:
             self.store.finish_deployment,
             self._build_finished,
         )
-        self.bus.subscribe(WORK, lambda work: self.builder.wake() if work == "builds" else None)
-        self.bus.on_reconnect(self.builder.wake)
         self.functions = FunctionService(
             self.store,
             self.project_id,
@@ -97,7 +93,16 @@ class Platform:
         )
         # Changes made through other nodes (and this node's own, heard back): see ChangeFeed.
         self.changes = ChangeFeed(self.targets, self.workers, self._function_changed)
+        self._listen()
+
+    def _listen(self) -> None:
+        """What the other nodes announce (see :mod:`~wixhttp.platform.bus`): work to claim and
+        changes to drop from the caches; after a lost connection, everything is looked at."""
+        self.bus.subscribe(WORK, self.executions.wake)
+        self.bus.subscribe(WORK, lambda work: self.builder.wake() if work == "builds" else None)
         self.bus.subscribe(CHANGES, self.changes.announced)
+        self.bus.on_reconnect(self.executions.wake)
+        self.bus.on_reconnect(self.builder.wake)
         self.bus.on_reconnect(self.changes.reconnected)
 
     # The build queue reports to the deployment service; the two services need the queue
