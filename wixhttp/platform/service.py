@@ -41,10 +41,9 @@ class Platform:
         self.bus = Bus(self.store.url, shared=self.store.shared)
         self.workers = WorkerPool()
         self.targets = Targets(self.store, self.paths, self.project_id, config.endpoint)
+        limits = config.executions
         self.writer = BatchWriter(
-            self.store,
-            delay=config.executions.write_delay,
-            max_pending=config.executions.max_pending_records,
+            self.store, delay=limits.write_delay, max_pending=limits.max_pending_records
         )
         self.scheduler = Scheduler(  # it reads the database's clock; its ticks wake the claims
             self.store,
@@ -91,13 +90,13 @@ class Platform:
             self.functions,
             config.max_source_size,
         )
-        # Changes made through other nodes (and this node's own, heard back): see ChangeFeed.
-        self.changes = ChangeFeed(self.targets, self.workers, self._function_changed)
         self._listen()
 
     def _listen(self) -> None:
         """What the other nodes announce (see :mod:`~wixhttp.platform.bus`): work to claim and
-        changes to drop from the caches; after a lost connection, everything is looked at."""
+        changes made through other nodes (and this node's own, heard back) to drop from the
+        caches; after a lost connection, everything is looked at."""
+        self.changes = ChangeFeed(self.targets, self.workers, self._function_changed)
         self.bus.subscribe(WORK, self.executions.wake)
         self.bus.subscribe(WORK, lambda work: self.builder.wake() if work == "builds" else None)
         self.bus.subscribe(CHANGES, self.changes.announced)
