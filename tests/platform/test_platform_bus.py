@@ -7,11 +7,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
 from tests._postgres import drop_database_async, new_database_async
 from wixhttp.platform.bus import CHANGES, WORK, Bus
 from wixhttp.platform.store import Store
+
+pytestmark = pytest.mark.own_database
 
 STAMP = "2026-01-01T00:00:00.000+00:00"
 

@@ -40,6 +40,8 @@ from tests.platform._support import (
     wait_for_build,
 )
 
+pytestmark = pytest.mark.own_database
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 #: What the README's configuration listens on and proxies to; the test swaps in its own ports.
 README_LISTEN = "listen 8080;"

@@ -14,6 +14,8 @@ import pytest
 from tests._postgres import ADMIN_URL, drop_database, new_database
 from tests.platform._support import PROJECT, PlatformProcess
 
+pytestmark = pytest.mark.own_database
+
 
 @pytest.fixture
 def database() -> Iterator[str]:

@@ -107,6 +107,7 @@ def nodes(tmp_path: Path) -> Iterator[tuple[PlatformProcess, PlatformProcess]]:
 # -- two nodes -----------------------------------------------------------------------------------
 
 
+@pytest.mark.own_database
 def test_async_executions_created_on_one_node_run_on_both_each_exactly_once(
     nodes: tuple[PlatformProcess, PlatformProcess], tmp_path: Path
 ) -> None:
@@ -131,6 +132,7 @@ def test_async_executions_created_on_one_node_run_on_both_each_exactly_once(
     assert {pid for _, pid, _ in recorded} == {a.process.pid, b.process.pid}
 
 
+@pytest.mark.own_database
 def test_a_scheduled_execution_created_on_one_node_is_deleted_through_the_other(
     nodes: tuple[PlatformProcess, PlatformProcess], tmp_path: Path
 ) -> None:
@@ -153,6 +155,7 @@ def test_a_scheduled_execution_created_on_one_node_is_deleted_through_the_other(
     assert _runs(runs) == []
 
 
+@pytest.mark.own_database
 def test_a_scheduled_execution_runs_once_within_two_seconds_of_its_time_on_two_nodes(
     nodes: tuple[PlatformProcess, PlatformProcess], tmp_path: Path
 ) -> None:
@@ -171,6 +174,7 @@ def test_a_scheduled_execution_runs_once_within_two_seconds_of_its_time_on_two_n
     assert epoch(due) <= ran_at < epoch(due) + 2.0
 
 
+@pytest.mark.own_database
 def test_a_cron_schedule_ticks_once_per_tick_across_two_nodes_and_not_after_it_is_cleared(
     nodes: tuple[PlatformProcess, PlatformProcess], tmp_path: Path
 ) -> None:
@@ -200,6 +204,7 @@ def test_a_cron_schedule_ticks_once_per_tick_across_two_nodes_and_not_after_it_i
     assert finished <= set(ran) <= {e.id for e in ticks.executions}
 
 
+@pytest.mark.own_database
 def test_a_sync_execution_on_one_node_is_read_through_the_other_at_once(
     nodes: tuple[PlatformProcess, PlatformProcess], tmp_path: Path
 ) -> None:

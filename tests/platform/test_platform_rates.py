@@ -52,6 +52,7 @@ def _in_one_window(window: float, needed: float = 10.0) -> None:
         time.sleep(left + 0.05)
 
 
+@pytest.mark.own_database
 def test_the_guest_limit_counts_the_calls_to_every_node_together(
     nodes: list[PlatformProcess],
 ) -> None:
@@ -71,6 +72,7 @@ def test_the_guest_limit_counts_the_calls_to_every_node_together(
     assert len({r.headers["X-RateLimit-Reset"] for r in refused}) == 1
 
 
+@pytest.mark.own_database
 def test_the_activation_limit_counts_the_activations_through_every_node_together(
     nodes: list[PlatformProcess],
 ) -> None:

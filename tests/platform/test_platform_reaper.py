@@ -33,6 +33,8 @@ from wixhttp.platform.recovery import INTERRUPTED
 from wixhttp.platform.store import Store
 from wixhttp.platform.store.tables import platform_nodes
 
+pytestmark = pytest.mark.own_database
+
 #: Heartbeats every 0.3 s; silent for 2 s is dead.
 TIMEOUT = 2.0
 FAST_NODES = (*FAST, "--heartbeat-interval", "0.3", "--node-timeout", str(TIMEOUT))

@@ -35,6 +35,8 @@ from tests.platform._support import RUNTIME, at, epoch, make_bundle, unique_id, 
 from wixhttp.platform.recovery import INTERRUPTED
 from wixhttp.platform.targets import TTL
 
+pytestmark = pytest.mark.own_database
+
 UNFINISHED = ("waiting", "processing", "scheduled")
 EVERY_SECOND = "* * * * * *"  # croniter's sixth field is seconds
 #: What "seen everywhere within 1 s" allows (the issue's figure).
