@@ -17,7 +17,7 @@ from wixhttp.platform import queries
 from wixhttp.platform.bus import WORK
 from wixhttp.platform.store.base import Row, StoreBase, typed
 from wixhttp.platform.store.clock import db_epoch
-from wixhttp.platform.store.rows import ExecutionRow, PendingExecutionRow
+from wixhttp.platform.store.rows import ExecutionRow
 from wixhttp.platform.store.tables import (
     EXECUTION_ATTRIBUTES,
     EXECUTION_DEFAULTS,
@@ -239,20 +239,6 @@ class ExecutionQueries(StoreBase):
                 )
             )
         return bool(result.rowcount)
-
-    async def unfinished_executions(self, project_id: str) -> list[PendingExecutionRow]:
-        """The project's ``waiting``, ``processing`` and ``scheduled`` executions (pending
-        request included), oldest first: what a starting platform must resume or fail."""
-        async with self.engine.connect() as conn:
-            result = await conn.execute(
-                select(executions)
-                .where(
-                    executions.c.project_id == project_id,
-                    executions.c.status.in_(("waiting", "processing", "scheduled")),
-                )
-                .order_by(executions.c.seq)
-            )
-            return [typed(PendingExecutionRow, r) for r in result.mappings()]
 
     async def last_cron_ticks(self, project_id: str) -> dict[str, float]:
         async with self.engine.connect() as conn:
