@@ -30,7 +30,8 @@ class Invoker:
     async def run(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         """What the handler returned, awaited if it returned an awaitable."""
         if handler.is_async:
-            result = await self._watchdog.run(handler.func(request))
+            call = handler.func(request) if handler.takes_request else handler.func()
+            result = await self._watchdog.run(call)
         else:
             result = await self._call_sync(handler, request)
         if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
@@ -46,7 +47,8 @@ class Invoker:
             )
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
-        future = loop.run_in_executor(self._executor, context.run, handler.func, request)
+        args = (request,) if handler.takes_request else ()
+        future = loop.run_in_executor(self._executor, context.run, handler.func, *args)
         # A sync handler past its timeout cannot be stopped; the caller gets 504 and the thread
         # finishes on its own (as on Wix, where code may run on after the connection closes).
         return await self._watchdog.run(future)

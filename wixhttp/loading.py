@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import CodeType, ModuleType, TracebackType
 
-from wixhttp.routing import PREFIXES, RouteTable, build_route_table
+from wixhttp.routing import PREFIXES, HandlerSignatureError, RouteTable, build_route_table
 
 __all__ = [
     "ENTRYPOINT",
@@ -237,7 +237,10 @@ def _import_error(exc: BaseException, entry: Path) -> SiteLoadError:
 
 
 def _routes(module: ModuleType, file: str | None) -> RouteTable:
-    routes = build_route_table(module)
+    try:
+        routes = build_route_table(module)
+    except HandlerSignatureError as exc:
+        raise SiteLoadError(exc.message, file=exc.file or file, line=exc.line) from None
     if not routes.functions:
         exports = [f"{prefix}_<name>" for prefix in PREFIXES]
         raise SiteLoadError(

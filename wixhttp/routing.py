@@ -4,7 +4,12 @@ Exports named ``<prefix>_<name>`` with prefix one of get, post, put, delete, opt
 use become handlers of function ``<name>`` (split at the first underscore, so
 ``get_admin_members`` serves ``admin_members``). A module with ``__all__`` exports exactly
 those names; otherwise its own top-level functions are its exports, so a ``get_user`` imported
-from a helper module does not become an endpoint by accident.
+from a helper module does not become an endpoint by accident. An export named like a handler
+that is not callable (``use_cache = True``) is not a route.
+
+A handler is called with the request, or with nothing when it declares no parameter (ported
+``export function get_ping()``): decided here, from its signature. One that cannot be called
+either way is a :class:`HandlerSignatureError`, raised while loading rather than on each call.
 """
 
 from __future__ import annotations
@@ -17,7 +22,14 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-__all__ = ["FunctionRoute", "Handler", "RouteTable", "build_route_table", "PREFIXES"]
+__all__ = [
+    "FunctionRoute",
+    "Handler",
+    "HandlerSignatureError",
+    "RouteTable",
+    "build_route_table",
+    "PREFIXES",
+]
 
 PREFIXES = ("get", "post", "put", "delete", "options", "patch", "use")
 _EXPORT = re.compile(rf"^({'|'.join(PREFIXES)})_(.+)$")
@@ -34,12 +46,23 @@ class Handler:
     is_async: bool
     file: str | None
     line: int | None
+    takes_request: bool = True  # False: declared without parameters, called without arguments
 
     @property
     def location(self) -> str:
         if self.file is None:
             return "<unknown>"
         return f"{self.file}:{self.line}" if self.line else self.file
+
+
+class HandlerSignatureError(Exception):
+    """A handler that cannot be called with the request alone (nor without arguments)."""
+
+    def __init__(self, message: str, file: str | None, line: int | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,26 @@ def _is_async(func: Callable[..., Any]) -> bool:
     return call is not None and inspect.iscoroutinefunction(call)
 
 
+def _takes_request(export_name: str, func: Callable[..., Any], where: tuple[Any, Any]) -> bool:
+    """Whether ``func`` is called with the request (True) or with no argument (False)."""
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # some builtins and C callables have none: try the request
+        return True
+    for args in ((object(),), ()):
+        try:
+            signature.bind(*args)
+        except TypeError:
+            continue
+        return bool(args)
+    raise HandlerSignatureError(
+        f"handler {export_name}{signature} cannot be called with the request alone; "
+        f"declare it as def {export_name}(request): (extra parameters need defaults), "
+        f"or def {export_name}(): if it does not read the request",
+        *where,
+    )
+
+
 def _location(func: Callable[..., Any]) -> tuple[str | None, int | None]:
     """Where the handler's code is: its own, a partial's function, or an instance's __call__."""
     target: Any = inspect.unwrap(func)
@@ -117,7 +160,8 @@ def _exports(module: ModuleType) -> list[tuple[str, Any]]:
 
 
 def build_route_table(module: ModuleType) -> RouteTable:
-    """Build the route table of ``module`` (possibly empty)."""
+    """Build the route table of ``module`` (possibly empty); :class:`HandlerSignatureError` for
+    a handler that cannot be called with the request."""
     grouped: dict[str, dict[str, Handler]] = {}
     for export_name, value in _exports(module):
         match = _EXPORT.match(export_name)
@@ -125,9 +169,10 @@ def build_route_table(module: ModuleType) -> RouteTable:
             continue
         prefix, name = match.groups()
         file, line = _location(value)
+        takes_request = _takes_request(export_name, value, (file, line))
         method = prefix.upper()
         grouped.setdefault(name, {})[method] = Handler(
-            export_name, method, value, _is_async(value), file, line
+            export_name, method, value, _is_async(value), file, line, takes_request
         )
 
     functions: dict[str, FunctionRoute] = {}
