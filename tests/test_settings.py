@@ -28,6 +28,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.timeout == 14.0
     assert settings.debug is False
     assert not settings.trusted_proxies
+    assert not settings.cors  # CORS is off unless configured
 
 
 # -- each variable, observed through HTTP ------------------------------------------------------
@@ -104,6 +105,7 @@ def test_explicit_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyP
     )
     assert (settings.max_body_size, settings.timeout, settings.debug) == (4096, 3.0, False)
     assert not settings.trusted_proxies
+    assert not settings.cors  # CORS is off unless configured
     assert not settings.trusted_proxies.trusts("203.0.113.1")
 
 

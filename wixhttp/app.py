@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
+from wixhttp.cors import Cors
 from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errors import HandlerError, error_response
 from wixhttp.invoke import Invoker, coerce
@@ -24,7 +25,7 @@ from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
 from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
 from wixhttp.routing import Handler, RouteTable
-from wixhttp.settings import Settings
+from wixhttp.settings import CORS, Settings
 
 __all__ = ["WixHttpApp", "create_app"]
 
@@ -75,6 +76,7 @@ class WixHttpApp:
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
         self._invoker = Invoker(self._timeout)
         self._invoke = self._invoker.run
+        self._cors = Cors.of(settings.cors)  # None when off: no per-request cost
 
     def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
         """Serve ``site`` from the next request on (or show ``load_error``)."""
@@ -88,6 +90,8 @@ class WixHttpApp:
             await self._non_http(scope, receive, send)
             return
         started = time.perf_counter()
+        if self._cors is not None:
+            send = self._cors.wrap(scope, send)
         method: str = scope["method"]
         path = app_path(scope)  # still percent-encoded: "%2F" stays inside its segment
 
@@ -114,6 +118,11 @@ class WixHttpApp:
             await self._error(send, scope, 404, "function_not_found", message)
             self._log(name, method, path, 404, started)
             return
+        if method == "OPTIONS" and self._cors is not None and "OPTIONS" not in route.dispatch:
+            preflight = self._cors.preflight(scope, route)  # a user's options_ handler wins
+            if preflight is not None:
+                self._log(name, method, path, await _send(send, scope, preflight), started)
+                return
         handler = route.handler_for(method)
         if handler is None:
             message = f"{method} is not allowed for function {name!r}; allowed: {route.allow}"
@@ -341,13 +350,16 @@ def create_app(
     timeout: float | None = None,
     debug: bool | None = None,
     trusted_proxies: Iterable[str] | str | None = None,
+    cors: CORS | str | Iterable[str] | None = None,
 ) -> WixHttpApp:
     """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
     ``.py`` file, or an imported module.
 
     Defaults: ``max_body_size`` 512 KiB, ``timeout`` 14 s, ``debug`` off, no trusted proxies.
     Each can come from ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``, ``WIXHTTP_DEBUG`` and
-    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. Raises
+    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``cors`` (origins, ``"*"`` or a
+    :class:`~wixhttp.settings.CORS`; default off, or ``WIXHTTP_CORS_*``) answers preflights and
+    adds CORS headers (see :mod:`wixhttp.cors`). Raises
     :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
     """
     settings = Settings.resolve(
@@ -355,5 +367,6 @@ def create_app(
         timeout=timeout,
         debug=debug,
         trusted_proxies=trusted_proxies,
+        cors=cors,
     )
     return WixHttpApp(load_site(site), settings)

@@ -8,17 +8,20 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-__all__ = ["Settings", "SettingsError", "TrustedProxies"]
+__all__ = ["CORS", "Settings", "SettingsError", "TrustedProxies"]
 
 DEFAULT_MAX_BODY_SIZE = 512 * 1024
 DEFAULT_TIMEOUT = 14.0
+DEFAULT_CORS_MAX_AGE = 600  # seconds a browser may cache a preflight answer (Starlette's default)
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _N = TypeVar("_N", int, float)
+_T = TypeVar("_T")
 
 
 class SettingsError(ValueError):
@@ -70,6 +73,111 @@ class TrustedProxies:
         return hops[0] if hops else peer
 
 
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/?#\s,]+")
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def _names(value: object, what: str) -> tuple[str, ...]:
+    """A comma-separated string or an iterable of strings, as a tuple without blanks."""
+    items = value.split(",") if isinstance(value, str) else value
+    if isinstance(items, bytes) or not isinstance(items, Iterable):
+        raise SettingsError(f"{what} must be a comma-separated string or a list, got {value!r}")
+    if not all(isinstance(item, str) for item in items):
+        raise SettingsError(f"{what} must hold strings, got {value!r}")
+    return tuple(item.strip() for item in items if item.strip())
+
+
+def _header_names(value: Iterable[str] | str, what: str) -> tuple[str, ...]:
+    names = _names(value, f"CORS {what}")
+    for name in names:
+        if not _TOKEN.fullmatch(name):
+            raise SettingsError(f"CORS {what}: {name!r} is not a header name")
+    return names
+
+
+@dataclass(frozen=True, init=False)
+class CORS:
+    """Cross-origin access for browsers; off when ``origins`` is empty (the default).
+
+    ``origins``: the allowed origins (``https://shop.example``, no path) or ``"*"``;
+    ``allow_headers``: the request headers a preflight allows (empty: the ones it asks for);
+    ``expose_headers``: response headers scripts may read; ``allow_credentials``: cookies and
+    ``Authorization`` allowed; ``max_age``: seconds a browser caches a preflight answer.
+    Strings may be comma-separated lists.
+    """
+
+    origins: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    allow_credentials: bool
+    max_age: int
+
+    def __init__(
+        self,
+        origins: Iterable[str] | str = (),
+        *,
+        allow_headers: Iterable[str] | str = (),
+        expose_headers: Iterable[str] | str = (),
+        allow_credentials: bool = False,
+        max_age: int = DEFAULT_CORS_MAX_AGE,
+    ) -> None:
+        checked = tuple(o.lower() for o in _names(origins, "CORS origins"))
+        for origin in checked:
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                raise SettingsError(
+                    f"CORS origin {origin!r} is not an origin like https://shop.example "
+                    "(scheme and host, an optional port, no path or trailing slash) or '*'"
+                )
+        if "*" in checked and len(checked) > 1:
+            raise SettingsError("CORS origin '*' allows every origin; give it alone")
+        if not isinstance(allow_credentials, bool):
+            raise SettingsError(
+                f"CORS allow_credentials must be True or False, got {allow_credentials!r}"
+            )
+        if isinstance(max_age, bool) or not isinstance(max_age, int) or max_age < 0:
+            raise SettingsError(f"CORS max_age must be an int >= 0 (seconds), got {max_age!r}")
+        object.__setattr__(self, "origins", checked)
+        object.__setattr__(self, "allow_headers", _header_names(allow_headers, "allow_headers"))
+        object.__setattr__(self, "expose_headers", _header_names(expose_headers, "expose_headers"))
+        object.__setattr__(self, "allow_credentials", allow_credentials)
+        object.__setattr__(self, "max_age", max_age)
+
+    def __bool__(self) -> bool:
+        return bool(self.origins)
+
+    @classmethod
+    def of(cls, value: CORS | str | Iterable[str] | None, env: Mapping[str, str]) -> CORS:
+        """``value`` (a CORS, or origins), else the ``WIXHTTP_CORS_*`` variables."""
+        if isinstance(value, CORS):
+            return value
+        if value is not None:
+            if isinstance(value, bool):
+                raise SettingsError(f"cors must be origins or a CORS(...), got {value!r}")
+            return cls(origins=_names(value, "cors"))
+        age = env.get("WIXHTTP_CORS_MAX_AGE", "").strip()
+        if age and not age.isdigit():
+            raise SettingsError(f"WIXHTTP_CORS_MAX_AGE={age!r} is not a number of seconds")
+        return cls(
+            _env_cors(env, "WIXHTTP_CORS_ORIGINS", lambda v: cls(v).origins),
+            allow_headers=_env_cors(
+                env, "WIXHTTP_CORS_ALLOW_HEADERS", lambda v: _header_names(v, "allow_headers")
+            ),
+            expose_headers=_env_cors(
+                env, "WIXHTTP_CORS_EXPOSE_HEADERS", lambda v: _header_names(v, "expose_headers")
+            ),
+            allow_credentials=_env_bool(env, "WIXHTTP_CORS_ALLOW_CREDENTIALS"),
+            max_age=int(age) if age else DEFAULT_CORS_MAX_AGE,
+        )
+
+
+def _env_cors(env: Mapping[str, str], name: str, parse: Callable[[str], _T]) -> _T:
+    value = env.get(name, "")
+    try:
+        return parse(value)
+    except SettingsError as exc:
+        raise SettingsError(f"{name}={value!r}: {exc}") from None
+
+
 def _env_bool(env: Mapping[str, str], name: str) -> bool:
     value = env.get(name, "")
     lowered = value.strip().lower()
@@ -118,6 +226,7 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     debug: bool = False
     trusted_proxies: TrustedProxies = field(default_factory=lambda: TrustedProxies(()))
+    cors: CORS = field(default_factory=CORS)
 
     @classmethod
     def resolve(
@@ -127,10 +236,13 @@ class Settings:
         timeout: float | None = None,
         debug: bool | None = None,
         trusted_proxies: Iterable[str] | str | None = None,
+        cors: CORS | str | Iterable[str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
         """Explicit arguments, then ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``,
-        ``WIXHTTP_DEBUG`` and ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated), then defaults."""
+        ``WIXHTTP_DEBUG``, ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated) and the
+        ``WIXHTTP_CORS_*`` variables (see :meth:`CORS.of`), then defaults. A ``cors`` argument
+        replaces all of the ``WIXHTTP_CORS_*`` variables."""
         env = os.environ if environ is None else environ
         if max_body_size is None:
             max_body_size = _env_number(env, "WIXHTTP_MAX_BODY_SIZE", int, DEFAULT_MAX_BODY_SIZE)
@@ -143,4 +255,5 @@ class Settings:
         if isinstance(trusted_proxies, str):
             trusted_proxies = trusted_proxies.split(",")
         _check_explicit(max_body_size, timeout, debug)
-        return cls(max_body_size, float(timeout), debug, TrustedProxies(trusted_proxies))
+        proxies = TrustedProxies(trusted_proxies)
+        return cls(max_body_size, float(timeout), debug, proxies, CORS.of(cors, env))
