@@ -3,10 +3,12 @@ refused when the site loads (tests/sites/velo_shapes, bad_signature, velo_staff_
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests._servers import running, wait_until
 from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.loading import SiteLoadError
@@ -124,3 +126,46 @@ def test_a_callable_object_with_a_bad_call_signature_is_a_load_error(tmp_path: P
     assert str(info.value).startswith(
         f"{tmp_path / 'http_functions.py'}:2: handler get_x(request, extra)"
     )
+
+
+# -- promise style: an async function called without await -----------------------------------
+
+
+def _line_of(path: Path, text: str) -> int:
+    lines = path.read_text().splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+@pytest.mark.parametrize(
+    ("url", "handler", "call"),
+    [
+        ("/_functions/event/signup", "post_event", "_save(request.path[0])"),
+        ("/_functions/later", "post_later", 'pending = _save("later")'),
+        ("/_functions/async_event", "post_async_event", '_save("async")'),
+    ],
+)
+def test_the_dev_server_logs_an_async_call_without_await_with_its_line(
+    tmp_path: Path, url: str, handler: str, call: str
+) -> None:
+    served = tmp_path / "site"
+    shutil.copytree(site("velo_shapes"), served)
+    entry = served / "http_functions.py"
+    expected = (
+        f"[{handler}] {entry}:{_line_of(entry, call)}: handler {handler} called async function "
+        "_save() without await, so its code never ran; make the handler async def and write "
+        "`await _save(...)`"
+    )
+    with running(["dev", str(served)], log_dir=tmp_path) as server, server.client() as client:
+        reply = client.post(url)
+        assert reply.status_code == 200
+        wait_until(lambda: expected in server.log(), what="the warning", timeout=5)
+    assert "saved" not in server.log()  # the JavaScript original saves; the port never did
+
+
+def test_serve_leaves_pythons_own_never_awaited_warning_as_it_is(tmp_path: Path) -> None:
+    served = tmp_path / "site"
+    shutil.copytree(site("velo_shapes"), served)
+    with running(["serve", str(served)], log_dir=tmp_path) as server, server.client() as client:
+        assert client.post("/_functions/event/signup").status_code == 200
+        wait_until(lambda: "was never awaited" in server.log(), what="Python's warning", timeout=5)
+    assert "called async function" not in server.log()

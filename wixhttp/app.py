@@ -74,7 +74,7 @@ class WixHttpApp:
         self._timeout = settings.timeout
         self._debug = settings.debug
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
-        self._invoker = Invoker(self._timeout)
+        self._invoker = Invoker(self._timeout, debug=self._debug)
         self._invoke = self._invoker.run
         self._cors = Cors.of(settings.cors)  # None when off: no per-request cost
 

@@ -1,34 +1,48 @@
 """Calling a handler: ``async def`` ones awaited, plain ones in a thread pool, each under the
-timeout; and turning what it returned into a response."""
+timeout; and turning what it returned into a response.
+
+In debug mode (``wixhttp dev``) a handler that calls an async function without ``await`` (ported
+promise-style code: the call does nothing) is logged with the file:line of that call.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import inspect
+import logging
 import os
+import re
+import sys
+import warnings
 from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TextIO
 
 from wixhttp.deadlines import Watchdog
 from wixhttp.errors import HandlerError
+from wixhttp.logs import current_function
 from wixhttp.request import WixHttpFunctionRequest
 from wixhttp.responses import WixHttpFunctionResponse, valid_status
 from wixhttp.routing import Handler
 
-__all__ = ["Invoker", "coerce"]
+__all__ = ["Invoker", "coerce", "watch_unawaited"]
 
 
 class Invoker:
     """Runs handlers under a ``timeout`` (past it: :class:`~wixhttp.deadlines.DeadlineExceeded`)."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(self, timeout: float, *, debug: bool = False) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._watchdog = Watchdog(timeout)
+        self._debug = debug
+        if debug:
+            watch_unawaited()
 
     async def run(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         """What the handler returned, awaited if it returned an awaitable."""
+        if self._debug:
+            _track_coroutine_origins()  # on the event loop's thread, for async handlers
         if handler.is_async:
             call = handler.func(request) if handler.takes_request else handler.func()
             result = await self._watchdog.run(call)
@@ -44,6 +58,7 @@ class Invoker:
             self._executor = ThreadPoolExecutor(
                 max_workers=min(64, (os.cpu_count() or 1) * 4 + 8),
                 thread_name_prefix="wixhttp-handler",
+                initializer=_track_coroutine_origins if self._debug else None,
             )
         loop = asyncio.get_running_loop()
         context = contextvars.copy_context()
@@ -65,6 +80,53 @@ async def _settle(awaitable: Awaitable[Any]) -> Any:
     while not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
         result = await result
     return result
+
+
+_UNAWAITED = re.compile(r"coroutine '([^']+)' was never awaited")
+_ORIGIN = re.compile(r'File "([^"]+)", line (\d+)')
+_previous_showwarning = warnings.showwarning
+
+
+def _track_coroutine_origins() -> None:
+    # Per thread: a never-awaited warning then says where its coroutine was created, not
+    # where it was garbage-collected (for `task = helper(request)`, after the handler returned).
+    if sys.get_coroutine_origin_tracking_depth() < 1:
+        sys.set_coroutine_origin_tracking_depth(1)
+
+
+def _showwarning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    name = current_function.get()
+    found = _UNAWAITED.match(str(message)) if issubclass(category, RuntimeWarning) else None
+    if found is None or name is None:
+        _previous_showwarning(message, category, filename, lineno, file, line)
+        return
+    origins = _ORIGIN.findall(str(message))
+    where = ":".join(origins[-1]) if origins else f"{filename}:{lineno}"
+    logging.getLogger("wixhttp.error").warning(
+        "%s: handler %s called async function %s() without await, so its code never ran; "
+        "make the handler async def and write `await %s(...)`",
+        where,
+        name,
+        found.group(1),
+        found.group(1),
+    )
+
+
+def watch_unawaited() -> None:
+    """Log Python's "coroutine ... was never awaited" warnings raised inside a handler as
+    wixhttp errors naming the handler and the line that dropped the coroutine (process-wide;
+    other warnings are shown as before; a warning filter that makes them errors still wins)."""
+    global _previous_showwarning
+    if warnings.showwarning is not _showwarning:
+        _previous_showwarning = warnings.showwarning
+        warnings.showwarning = _showwarning
 
 
 def coerce(result: Any, handler: Handler) -> WixHttpFunctionResponse:

@@ -58,3 +58,25 @@ async def _outer(request):
 
 def get_nested(request):
     return _outer(request)
+
+
+# Promise style: JavaScript runs a promise it does not await; Python never runs a coroutine it
+# does not await. `wixhttp dev` logs these calls (tests/test_handler_shapes.py, dev subprocess).
+async def _save(event):
+    print(f"saved {event}")
+
+
+# export function post_event(request) { save(request.path[0]); return ok({body: {saved: true}}); }
+def post_event(request):
+    _save(request.path[0])  # dropped: never runs
+    return ok({"body": {"saved": True}})
+
+
+def post_later(request):
+    pending = _save("later")  # kept in a variable, dropped when the handler returns
+    return ok({"body": {"saved": pending is not None}})
+
+
+async def post_async_event(request):
+    _save("async")  # an async def handler that forgot the await
+    return ok({"body": {"saved": True}})
