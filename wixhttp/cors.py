@@ -85,7 +85,11 @@ class Cors:
 
     def wrap(self, scope: Scope, send: Send) -> Send:
         """``send`` adding the CORS headers of this request's origin to the response."""
-        origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
+        origin = None
+        for key, value in scope["headers"]:
+            if key == b"origin":
+                origin = value
+                break
         if self._star:
             if origin is None:
                 return send
@@ -99,9 +103,10 @@ class Cors:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers: list[tuple[bytes, bytes]] = list(message["headers"])
-                if not any(k.lower() == _ALLOW_ORIGIN for k, _ in headers):
-                    headers.extend(extra)
+                headers: list[tuple[bytes, bytes]] = message["headers"]
+                # Names are lower case here: responses, errors and preflights all render so.
+                if not any(key == _ALLOW_ORIGIN for key, _ in headers):
+                    headers = [*headers, *extra]
                     if vary:
                         _add_vary_origin(headers)
                     message = {**message, "headers": headers}
@@ -112,7 +117,7 @@ class Cors:
 
 def _add_vary_origin(headers: list[tuple[bytes, bytes]]) -> None:
     for i, (key, value) in enumerate(headers):
-        if key.lower() == _VARY:
+        if key == _VARY:
             tokens = {t.strip().lower() for t in value.split(b",")}
             if b"origin" not in tokens and b"*" not in tokens:
                 headers[i] = (key, value + b", Origin")
