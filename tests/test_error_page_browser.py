@@ -105,7 +105,7 @@ def test_the_page_shows_the_users_frame_then_reloads_itself_through_a_break_and_
             expect(page.locator("body")).to_have_text("bonjour world", timeout=WAIT_MS)
             page.screenshot(path=shots / "3-fixed.png", full_page=True)
             assert page.url == url
-            assert loads and set(loads) == {url}
+            assert len(loads) >= 2 and set(loads) == {url}  # reloaded twice, by itself
         finally:
             browser.close()
     assert sorted(p.name for p in shots.iterdir()) == [

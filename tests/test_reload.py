@@ -301,6 +301,7 @@ def test_a_syntax_error_page_shows_the_source_around_the_offending_line(
         assert f"<code>http_functions.py:{line}</code>" in where
         assert f'<span class="hl"><i>{line}</i>def get_oops(request:</span>' in where
         assert "SyntaxError" in page_section(page, "text")
+        assert "save a fix and this page reloads" in page
         assert "<h1>" in page and "http_functions.py:" in page
 
 

@@ -282,7 +282,9 @@ def error_page(
     """
     if isinstance(exc, SiteLoadError):
         featured, frames, text = _load_error_parts(exc, directory)
-        kind = f"{status} {code}: the site did not load; save a fix and this page reloads"
+        kind = f"{status} {code}: the site did not load" + (
+            "; save a fix and this page reloads" if generation is not None else ""
+        )
     else:
         frames = _frames(exc, directory)
         mine = [f for f in frames if f.mine]
