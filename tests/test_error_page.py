@@ -152,3 +152,14 @@ def test_without_debug_a_browser_gets_the_terse_page(make_client: ClientFactory)
         assert leak not in reply.text
     assert client.get("/_wixhttp/reload-state").status_code == 404
 
+
+
+def test_a_handler_that_returns_nothing_gets_the_page_with_the_hint(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client("failures")
+    page = client.get("/_functions/none", headers=HTML).text
+    assert "handler get_none returned None; return ok(...)" in section(page, "text")
+    assert '<section id="request">' in page
+    reply = client.get("/_functions/none")
+    assert "returned None" in reply.json()["message"] and "details" not in reply.json()

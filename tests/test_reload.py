@@ -331,7 +331,9 @@ def test_the_reload_state_changes_on_every_swap_and_the_page_carries_it(
         assert broken > first
         page = client.get("/_functions/version", headers=HTML).text
         assert f'"generation": {broken}' in page
-        assert '"url": "/_wixhttp/reload-state"' in page
+        assert '"url": "/_wixhttp/reload-state"' in page and '"reload": true' in page
+        posted = client.post("/_functions/version", headers=HTML).text
+        assert '"reload": false' in posted  # reloading would send the POST again: a banner says so
         write_site(site, "2")
         wait_for_version(client, "2")
         assert generation(client) > broken

@@ -227,7 +227,7 @@ class WixHttpApp:
             return self._error_reply(scope, 400, "invalid_json", str(exc))
         except HandlerError as exc:
             error_log.error("%s", exc)
-            return self._server_error(scope, str(exc), None)
+            return self._server_error(scope, str(exc), exc, body)
         except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
-from wixhttp.errors import accept_header, error_response, wants_html
+from wixhttp.errors import HandlerError, accept_header, error_response, wants_html
 from wixhttp.loading import SiteLoadError, _is_library
 
 __all__ = ["RELOAD_STATE_PATH", "debug_reply", "error_page", "reload_state"]
@@ -247,6 +247,10 @@ def _page(title: str, kind: str, message: str, sections: list[str], script: str)
     ).encode("utf-8")
 
 
+def _traceback_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
 def _load_error_parts(
     err: SiteLoadError, directory: Path | None
 ) -> tuple[_Frame | None, list[_Frame], str]:
@@ -280,17 +284,20 @@ def error_page(
     ``directory`` is the site's (its frames are the user's); ``generation``, when the dev
     server's reloader runs, makes the page reload itself once the site is swapped.
     """
+    kind = f"{status} {code}"
     if isinstance(exc, SiteLoadError):
         featured, frames, text = _load_error_parts(exc, directory)
-        kind = f"{status} {code}: the site did not load" + (
+        kind += ": the site did not load" + (
             "; save a fix and this page reloads" if generation is not None else ""
         )
+    elif isinstance(exc, HandlerError):
+        # The handler returned a wrong answer: no frame of its failed, the message says where.
+        featured, frames, text = None, [], message
     else:
         frames = _frames(exc, directory)
         mine = [f for f in frames if f.mine]
         featured = mine[-1] if mine else (frames[-1] if frames else None)
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        kind = f"{status} {code}"
+        text = _traceback_text(exc)
     sections = [
         _where_html(featured, directory),
         _frames_html(frames, directory),
@@ -331,10 +338,11 @@ def debug_reply(
             directory=directory,
             generation=generation,
         )
+    details: str | None = None
     if isinstance(exc, SiteLoadError):
         details = exc.details
-    else:
-        details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    elif not isinstance(exc, HandlerError):  # its message is the whole story
+        details = _traceback_text(exc)
     return error_response(status, code, message, accept=accept, details=details)
 
 
