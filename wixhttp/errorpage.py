@@ -264,7 +264,10 @@ def _load_error_parts(
         directory = Path(err.file).parent
     cause = err.__context__
     frames = [] if isinstance(cause, SyntaxError) else _frames(cause, directory)
-    featured = _Frame(err.file, err.line, "<module>", True) if err.file and err.line else None
+    mine = [f for f in frames if f.mine]
+    featured = mine[-1] if mine else None
+    if featured is None and err.file and err.line:
+        featured = _Frame(err.file, err.line, "<module>", True)
     return featured, frames, err.details
 
 
