@@ -105,7 +105,7 @@ def test_a_browser_gets_an_html_error_page(client: TestClient, debug_client: Tes
     assert "<h1>500 internal_error</h1>" in plain.text
     assert "secret detail" not in plain.text
     debug = debug_client.get("/_functions/boom", headers=headers)
-    assert "<pre>Traceback" in debug.text and "secret detail 42" in debug.text
+    assert "Traceback (most recent call last)" in debug.text and "secret detail 42" in debug.text
     missing = client.get("/_functions/nope", headers=headers)
     assert missing.status_code == 404 and "<h1>404 function_not_found</h1>" in missing.text
     assert "no HTTP function named &#x27;nope&#x27;" in missing.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -265,3 +266,80 @@ def test_a_save_written_in_two_parts_is_never_served_half_written(
             stop.set()
             watcher.join(timeout=10)
         assert statuses and set(statuses) == {200}
+
+
+# -- the error page in a browser's eyes: load errors, and the state it polls to reload itself ----
+
+HTML = {"Accept": "text/html"}
+
+
+def page_section(page: str, name: str) -> str:
+    match = re.search(rf'<section id="{name}">(.*?)</section>', page, re.S)
+    assert match, f"no {name} section in the page"
+    return match.group(1)
+
+
+def generation(client: httpx.Client) -> int:
+    reply = client.get("/_wixhttp/reload-state")
+    assert reply.status_code == 200
+    assert reply.headers["cache-control"] == "no-store"
+    value = reply.json()["generation"]
+    assert isinstance(value, int)
+    return value
+
+
+def test_a_syntax_error_page_shows_the_source_around_the_offending_line(
+    site: Path, tmp_path: Path
+) -> None:
+    with running(["dev", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        broken = SITE.format(version="2") + "\ndef get_oops(request:\n    return 1\n"
+        line = line_of(broken, "def get_oops")
+        write_atomic(site / "http_functions.py", broken)
+        wait_until(lambda: server_error(client), timeout=10)
+        page = client.get("/_functions/version", headers=HTML).text
+        where = page_section(page, "where")
+        assert f"<code>http_functions.py:{line}</code>" in where
+        assert f'<span class="hl"><i>{line}</i>def get_oops(request:</span>' in where
+        assert "SyntaxError" in page_section(page, "text")
+        assert "save a fix and this page reloads" in page
+        assert "<h1>" in page and "http_functions.py:" in page
+
+
+def test_an_import_error_page_features_the_users_frame(site: Path, tmp_path: Path) -> None:
+    with running(["dev", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        (site / "helper.py").write_text('import os\nGREETING = os.environ["NOT_SET_ANYWHERE"]\n')
+        wait_until(lambda: server_error(client), timeout=10)
+        page = client.get("/_functions/version", headers=HTML).text
+        where = page_section(page, "where")
+        assert "<code>helper.py:2</code>" in where
+        assert "GREETING = os.environ[&quot;NOT_SET_ANYWHERE&quot;]" in where
+        frames = page_section(page, "frames")
+        importer = line_of(SITE, "from helper import")
+        assert f"http_functions.py:{importer}</code>" in frames  # the import that led there
+        assert "KeyError" in page_section(page, "text")
+        assert client.get("/_functions/version").json()["error"] == "site_load_error"
+
+
+def test_the_reload_state_changes_on_every_swap_and_the_page_carries_it(
+    site: Path, tmp_path: Path
+) -> None:
+    with running(["dev", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        first = generation(client)
+        write_atomic(site / "http_functions.py", "def get_version(request:\n")
+        wait_until(lambda: server_error(client), timeout=10)
+        broken = generation(client)
+        assert broken > first
+        page = client.get("/_functions/version", headers=HTML).text
+        assert f'"generation": {broken}' in page
+        assert '"url": "/_wixhttp/reload-state"' in page and '"reload": true' in page
+        posted = client.post("/_functions/version", headers=HTML).text
+        assert '"reload": false' in posted  # reloading would send the POST again: a banner says so
+        write_site(site, "2")
+        wait_for_version(client, "2")
+        assert generation(client) > broken
+        assert "/_wixhttp/reload-state" not in server.log()  # polling is not access-logged
+
+
+def test_serve_has_no_reload_state_endpoint(site: Path, tmp_path: Path) -> None:
+    with running(["serve", str(site)], log_dir=tmp_path) as server, server.client() as client:
+        assert client.get("/_wixhttp/reload-state").status_code == 404

@@ -19,7 +19,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from wixhttp.cors import Cors
 from wixhttp.deadlines import DeadlineExceeded
-from wixhttp.errors import HandlerError, error_response
+from wixhttp.errorpage import RELOAD_STATE_PATH, debug_reply, reload_state
+from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.invoke import Invoker, coerce
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
@@ -56,7 +57,8 @@ class WixHttpApp:
 
     ``routes`` can be replaced at any time (see :meth:`swap`); ``load_error``, when set, is
     shown for every function request instead of running code (the dev server's broken-save
-    state).
+    state). ``generation`` counts swaps; with ``live_reload`` (set by the dev reloader) debug
+    error pages poll it at ``/_wixhttp/reload-state`` and reload themselves.
     """
 
     def __init__(
@@ -77,6 +79,8 @@ class WixHttpApp:
         self._invoker = Invoker(self._timeout, debug=self._debug)
         self._invoke = self._invoker.run
         self._cors = Cors.of(settings.cors)  # None when off: no per-request cost
+        self.generation = 0
+        self.live_reload = False
 
     def swap(self, site: LoadedSite | None, load_error: SiteLoadError | None = None) -> None:
         """Serve ``site`` from the next request on (or show ``load_error``)."""
@@ -84,6 +88,7 @@ class WixHttpApp:
             self.site = site
             self.routes = site.routes
         self.load_error = load_error
+        self.generation += 1
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +103,9 @@ class WixHttpApp:
         # "/_functions/<name>/<rest>" -> prefix, name, rest
         parts = path.split("/", 3)
         if len(parts) < 3 or parts[1] not in URL_PREFIXES or not parts[2]:
+            if self.live_reload and self._debug and path == RELOAD_STATE_PATH:
+                await _send(send, scope, reload_state(self.generation))  # polled: not logged
+                return
             await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
             self._log("-", method, path, 404, started)
             return
@@ -108,7 +116,7 @@ class WixHttpApp:
 
         if self.load_error is not None:
             err = self.load_error
-            await self._error(send, scope, 500, "site_load_error", str(err), details=err.details)
+            await self._error(send, scope, 500, "site_load_error", str(err), exc=err)
             self._log(name, method, path, 500, started)
             return
 
@@ -161,7 +169,7 @@ class WixHttpApp:
                 is_async=handler.is_async,
                 trusted_proxies=self._trusted,
             )
-            reply = await self._run_handler(scope, handler, request)
+            reply = await self._run_handler(scope, handler, request, body)
         return await _send(send, scope, reply)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
@@ -203,7 +211,7 @@ class WixHttpApp:
         return body
 
     async def _run_handler(
-        self, scope: Scope, handler: Handler, request: WixHttpFunctionRequest
+        self, scope: Scope, handler: Handler, request: WixHttpFunctionRequest, body: bytes
     ) -> _Reply:
         """Invoke the handler and render its answer, or the error it maps to: 504 past the
         timeout, 400 for a body that is not JSON, 500 for anything else."""
@@ -228,7 +236,7 @@ class WixHttpApp:
             return self._error_reply(scope, 400, "invalid_json", str(exc))
         except HandlerError as exc:
             error_log.error("%s", exc)
-            return self._server_error(scope, str(exc), None)
+            return self._server_error(scope, str(exc), exc, body)
         except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",
@@ -236,7 +244,7 @@ class WixHttpApp:
                 handler.export_name,
                 type(exc).__name__,
             )
-            return self._server_error(scope, f"{type(exc).__name__}: {exc}", exc)
+            return self._server_error(scope, f"{type(exc).__name__}: {exc}", exc, body)
         finally:
             current_function.reset(token)
 
@@ -261,15 +269,12 @@ class WixHttpApp:
         message = f"request body is larger than the {self._max_body} byte limit"
         return _Refused(413, "payload_too_large", message)
 
-    def _server_error(self, scope: Scope, message: str, exc: BaseException | None) -> _Reply:
+    def _server_error(
+        self, scope: Scope, message: str, exc: BaseException | None, body: bytes = _NO_BODY
+    ) -> _Reply:
         if not self._debug:
             return self._error_reply(scope, 500, "internal_error", "Internal Server Error")
-        details = None
-        if exc is not None:
-            import traceback
-
-            details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return self._error_reply(scope, 500, "internal_error", message, details=details)
+        return self._error_reply(scope, 500, "internal_error", message, exc=exc, body=body)
 
     def _error_reply(
         self,
@@ -278,19 +283,20 @@ class WixHttpApp:
         code: str,
         message: str,
         *,
-        details: str | None = None,
         extra: list[tuple[bytes, bytes]] | None = None,
+        exc: BaseException | None = None,
+        body: bytes | None = None,
     ) -> _Reply:
-        accept = ""
-        for key, value in scope["headers"]:
-            if key == b"accept":
-                accept = value.decode("latin-1")
-                break
-        if not self._debug:
-            details = None
-        return error_response(
-            status, code, message, accept=accept, details=details, extra_headers=extra
-        )
+        """The error reply; in debug mode, with the exception's traceback (a page for browsers)."""
+        if self._debug and exc is not None:
+            directory = self.site.directory if self.site else None
+            generation = self.generation if self.live_reload else None
+            return debug_reply(
+                exc, status=status, code=code, message=message, scope=scope, body=body,
+                directory=directory, generation=generation,
+            )
+        accept = accept_header(scope)
+        return error_response(status, code, message, accept=accept, extra_headers=extra)
 
     async def _error(
         self,
@@ -300,10 +306,10 @@ class WixHttpApp:
         code: str,
         message: str,
         *,
-        details: str | None = None,
         extra: list[tuple[bytes, bytes]] | None = None,
+        exc: BaseException | None = None,
     ) -> None:
-        reply = self._error_reply(scope, status, code, message, details=details, extra=extra)
+        reply = self._error_reply(scope, status, code, message, extra=extra, exc=exc)
         await _send(send, scope, reply)
 
     def _log(self, name: str, method: str, path: str, status: int, started: float) -> None:

@@ -5,14 +5,25 @@ from __future__ import annotations
 import html
 import json
 
-__all__ = ["HandlerError", "error_response"]
+from starlette.types import Scope
+
+__all__ = ["HandlerError", "accept_header", "error_response", "wants_html"]
 
 
 class HandlerError(Exception):
     """A handler misbehaved (e.g. returned ``None``); the message says what to do instead."""
 
 
-def _wants_html(accept: str) -> bool:
+def accept_header(scope: Scope) -> str:
+    """The request's Accept header ('' without one)."""
+    for key, value in scope["headers"]:
+        if key == b"accept":
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def wants_html(accept: str) -> bool:
+    """Whether a caller sending this Accept header is a browser wanting a page."""
     return "text/html" in accept
 
 
@@ -26,7 +37,7 @@ def error_response(
     extra_headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """``(status, headers, body)`` for an error. ``details`` (a traceback) only in debug mode."""
-    if _wants_html(accept):
+    if wants_html(accept):
         parts = [
             "<!doctype html><html><head><meta charset='utf-8'>",
             f"<title>{status} {html.escape(code)}</title>",

@@ -5,7 +5,7 @@ worker thread; only then is the app's route table replaced, in a single attribut
 Requests already running finish on the code they started with, new ones get the new code, and
 open keep-alive connections never notice. A broken save leaves the server up: the error is
 logged with file and line and, unless ``keep_last_good`` is set, shown by every endpoint until
-the next good save.
+the next good save. A browser showing an error page reloads it by itself after the next swap.
 """
 
 from __future__ import annotations
@@ -125,6 +125,8 @@ class Reloader:
         self.directory = entry.parent
         self.keep_last_good = keep_last_good
         self.env = env or EnvFile(self.directory / ".env")
+        # Each swap bumps app.generation; debug error pages poll it and reload themselves.
+        app.live_reload = True
 
     def load_initial(self) -> None:
         """Load the site once at start-up; a broken site is shown, not fatal."""
