@@ -149,7 +149,6 @@ class WixHttpApp:
                 name,
                 rest,
                 body,
-                is_async=handler.is_async,
                 trusted_proxies=self._trusted,
             )
             reply = await self._run_handler(scope, handler, request)
