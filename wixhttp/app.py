@@ -20,6 +20,7 @@ from starlette.types import Message, Receive, Scope, Send
 from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errors import HandlerError, error_response
 from wixhttp.invoke import Invoker, coerce
+from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
 from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
@@ -64,8 +65,10 @@ class WixHttpApp:
         settings: Settings,
         *,
         load_error: SiteLoadError | None = None,
+        json_default: JSONDefault | None = None,
     ) -> None:
         self.settings = settings
+        self._encode = make_encoder(json_default)
         self.site = site
         self.routes: RouteTable = site.routes if site else RouteTable()
         self.load_error = load_error
@@ -200,7 +203,7 @@ class WixHttpApp:
         token = current_function.set(handler.export_name)
         try:
             response = coerce(await self._invoke(handler, request), handler)
-            data, headers = response.render()
+            data, headers = response.render(self._encode)
             return response.status, headers, data
         except DeadlineExceeded:
             error_log.error(
@@ -219,6 +222,10 @@ class WixHttpApp:
         except HandlerError as exc:
             error_log.error("%s", exc)
             return self._server_error(scope, str(exc), None)
+        except UnencodableBody as exc:  # the body is the user's; no frame of ours helps
+            where = f"{handler.location}: handler {handler.export_name} returned a body that"
+            error_log.error("%s is not JSON: %s", where, exc)
+            return self._server_error(scope, f"{where} is not JSON: {exc}", None)
         except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",
@@ -340,13 +347,15 @@ def create_app(
     timeout: float | None = None,
     debug: bool | None = None,
     trusted_proxies: Iterable[str] | str | None = None,
+    json_default: JSONDefault | None = None,
 ) -> WixHttpApp:
     """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
     ``.py`` file, or an imported module.
 
     Defaults: ``max_body_size`` 512 KiB, ``timeout`` 14 s, ``debug`` off, no trusted proxies.
     Each can come from ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``, ``WIXHTTP_DEBUG`` and
-    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. Raises
+    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``json_default`` writes body values
+    JSON cannot hold (see :func:`wixhttp.jsonify.make_encoder`). Raises
     :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
     """
     settings = Settings.resolve(
@@ -355,4 +364,4 @@ def create_app(
         debug=debug,
         trusted_proxies=trusted_proxies,
     )
-    return WixHttpApp(load_site(site), settings)
+    return WixHttpApp(load_site(site), settings, json_default=json_default)

@@ -22,6 +22,7 @@ import anyio.from_thread
 import httpx
 
 from wixhttp.app import WixHttpApp, create_app
+from wixhttp.jsonify import JSONDefault
 
 __all__ = ["TestClient"]
 
@@ -74,6 +75,7 @@ class TestClient(httpx.Client):
         timeout: float | None = None,
         debug: bool | None = True,
         trusted_proxies: Iterable[str] | str | None = None,
+        json_default: JSONDefault | None = None,
         **kwargs: Any,
     ) -> None:
         self.app: WixHttpApp = create_app(
@@ -82,6 +84,7 @@ class TestClient(httpx.Client):
             timeout=timeout,
             debug=debug,
             trusted_proxies=trusted_proxies,
+            json_default=json_default,
         )
         super().__init__(transport=_AppTransport(self.app, client), base_url=base_url, **kwargs)
 
