@@ -13,7 +13,14 @@ import pytest
 SYNC_HANDLERS = '''
     """Plain def handlers: the body methods return the value."""
 
-    from wixhttp import Request, WixHttpFunctionResponse, bad_request, forbidden, ok
+    from wixhttp import (
+        Request,
+        WixHttpFunctionRequest,
+        WixHttpFunctionResponse,
+        bad_request,
+        forbidden,
+        ok,
+    )
 
 
     def get_greet(request: Request) -> WixHttpFunctionResponse:
@@ -37,12 +44,16 @@ SYNC_HANDLERS = '''
         body = request.body.json()
         email = body["email"]
         return ok(body={"email": email, "size": len(raw), "chars": len(text)})
+
+
+    def call_with_the_runtime_class(request: WixHttpFunctionRequest) -> None:
+        get_greet(request)  # the runtime class satisfies the Request protocol
 '''
 
 ASYNC_HANDLERS = '''
     """async def handlers: the body methods are awaited, as in Velo."""
 
-    from wixhttp import AsyncRequest, WixHttpFunctionResponse, ok, response
+    from wixhttp import AsyncRequest, WixHttpFunctionRequest, WixHttpFunctionResponse, ok, response
 
 
     async def post_items(request: AsyncRequest) -> WixHttpFunctionResponse:
@@ -58,6 +69,10 @@ ASYNC_HANDLERS = '''
             status=200,
             body={"url": request.url, "base": request.baseUrl, "name": request.functionName},
         )
+
+
+    async def call_with_the_runtime_class(request: WixHttpFunctionRequest) -> None:
+        await post_items(request)  # the runtime class satisfies the AsyncRequest protocol
 '''
 
 MISUSED = """
