@@ -7,6 +7,8 @@ from types import ModuleType
 import wixhttp
 
 PUBLIC = [
+    "AsyncRequest",
+    "Request",
     "WixHttpFunctionRequest",
     "WixHttpFunctionResponse",
     "badRequest",

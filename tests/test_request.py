@@ -426,3 +426,40 @@ def test_body_is_the_same_for_chunked_and_content_length_requests(
         sized = http.post("/_functions/body", content=payload).json()
         chunked = http.post("/_functions/abody", content=chunks()).json()
     assert sized["buffer_hex"] == chunked["buffer_hex"] == payload.hex()
+
+
+def test_a_def_handler_returning_an_async_helper_awaits_the_body_in_it(client: TestClient) -> None:
+    # Ported promise style: `export function post_x(request) { return handle(request) }`.
+    reply = client.post("/_functions/wrapped", json={"a": 1})
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"json": {"a": 1}, "text": '{"a":1}'}
+
+
+def test_an_async_handler_can_read_the_body_from_a_sync_helper_in_a_thread(
+    client: TestClient,
+) -> None:
+    reply = client.post("/_functions/threaded", json=[1, 2])
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"json": [1, 2], "size": 5}
+
+
+def test_json_objects_query_and_headers_are_dicts_whose_missing_keys_read_none(
+    client: TestClient,
+) -> None:
+    reply = client.post(
+        "/_functions/dictlike?tag=a&tag=b&one=1",
+        content=b'{"a":1,"nested":{"a":2}}',
+        headers={"x-token": "t"},
+    )
+    assert reply.status_code == 200, reply.text
+    seen = reply.json()
+    assert seen["missing"] == [None, None, None, None]
+    assert seen["isinstance"] == [True, True, True, True]
+    assert seen["in"] == [False, True, True]
+    assert seen["get"] == ["default", 1]
+    assert seen["equal"] == [True, True]
+    assert seen["keys"] == ["a", "nested"]
+    assert json.loads(seen["dumps"]) == {"a": 1, "nested": {"a": 2}}
+    assert seen["copied"] == [None, None]
+    assert seen["header_case"] == ["t", "t", True, False]
+    assert seen["get_all"] == [["a", "b"], ["1"], []]

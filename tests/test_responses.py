@@ -273,7 +273,10 @@ def test_a_body_that_cannot_be_serialised_is_a_500(
     with caplog.at_level(logging.ERROR, logger="wixhttp.error"):
         reply = client.get("/_functions/unserialisable")
     assert reply.status_code == 500
-    assert "not JSON serializable" in caplog.text
+    assert 'handler get_unserialisable returned a body that is not JSON: body["when"]: ' in (
+        caplog.text
+    )
+    assert "cannot encode object" in caplog.text and "http_functions.py:127" in caplog.text
 
 
 # -- header injection --------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Write ``get_<name>``/``post_<name>``/... handlers in ``http_functions.py``; each
 """
 
 from wixhttp.app import create_app
-from wixhttp.request import WixHttpFunctionRequest
+from wixhttp.request import AsyncRequest, Request, WixHttpFunctionRequest
 from wixhttp.responses import (
     WixHttpFunctionResponse,
     bad_request,
@@ -23,6 +23,8 @@ from wixhttp.responses import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncRequest",
+    "Request",
     "WixHttpFunctionRequest",
     "WixHttpFunctionResponse",
     "badRequest",

@@ -22,6 +22,7 @@ from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errorpage import RELOAD_STATE_PATH, debug_reply, reload_state
 from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.invoke import Invoker, coerce
+from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import current_function
 from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
@@ -67,8 +68,10 @@ class WixHttpApp:
         settings: Settings,
         *,
         load_error: SiteLoadError | None = None,
+        json_default: JSONDefault | None = None,
     ) -> None:
         self.settings = settings
+        self._encode = make_encoder(json_default)
         self.site = site
         self.routes: RouteTable = site.routes if site else RouteTable()
         self.load_error = load_error
@@ -166,7 +169,6 @@ class WixHttpApp:
                 name,
                 rest,
                 body,
-                is_async=handler.is_async,
                 trusted_proxies=self._trusted,
             )
             reply = await self._run_handler(scope, handler, request, body)
@@ -218,7 +220,7 @@ class WixHttpApp:
         token = current_function.set(handler.export_name)
         try:
             response = coerce(await self._invoke(handler, request), handler)
-            data, headers = response.render()
+            data, headers = response.render(self._encode)
             return response.status, headers, data
         except DeadlineExceeded:
             error_log.error(
@@ -237,6 +239,10 @@ class WixHttpApp:
         except HandlerError as exc:
             error_log.error("%s", exc)
             return self._server_error(scope, str(exc), exc, body)
+        except UnencodableBody as exc:  # the body is the user's; no frame of ours helps
+            where = f"{handler.location}: handler {handler.export_name} returned a body that"
+            error_log.error("%s is not JSON: %s", where, exc)
+            return self._server_error(scope, f"{where} is not JSON: {exc}", None, body)
         except (Exception, SystemExit) as exc:  # sys.exit() in a handler is its own bug, not ours
             error_log.exception(
                 "%s: handler %s raised %s",
@@ -357,6 +363,7 @@ def create_app(
     debug: bool | None = None,
     trusted_proxies: Iterable[str] | str | None = None,
     cors: CORS | str | Iterable[str] | None = None,
+    json_default: JSONDefault | None = None,
 ) -> WixHttpApp:
     """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
     ``.py`` file, or an imported module.
@@ -365,7 +372,8 @@ def create_app(
     Each can come from ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``, ``WIXHTTP_DEBUG`` and
     ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``cors`` (origins, ``"*"`` or a
     :class:`~wixhttp.settings.CORS`; default off, or ``WIXHTTP_CORS_*``) answers preflights and
-    adds CORS headers (see :mod:`wixhttp.cors`). Raises
+    adds CORS headers (see :mod:`wixhttp.cors`). ``json_default`` writes body values JSON cannot
+    hold (see :func:`wixhttp.jsonify.make_encoder`). Raises
     :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
     """
     settings = Settings.resolve(
@@ -375,4 +383,4 @@ def create_app(
         trusted_proxies=trusted_proxies,
         cors=cors,
     )
-    return WixHttpApp(load_site(site), settings)
+    return WixHttpApp(load_site(site), settings, json_default=json_default)

@@ -7,17 +7,23 @@ Everything is computed lazily from the ASGI scope on first access, so a handler 
 from __future__ import annotations
 
 import json
+from asyncio import _get_running_loop as _running_loop
+from collections.abc import Awaitable
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote
 
 from starlette.types import Scope
 
+from wixhttp.jsobject import Headers, JSObject, Query
 from wixhttp.settings import TrustedProxies
 
 __all__ = [
+    "AsyncRequest",
     "AsyncRequestBody",
+    "Body",
     "InvalidJSONBody",
+    "Request",
     "RequestBody",
     "WixHttpFunctionRequest",
 ]
@@ -51,58 +57,111 @@ def _reject_constant(name: str) -> Any:
 
 def _decode_json(data: bytes) -> Any:
     """Strict JSON, as JavaScript's ``JSON.parse`` reads it: no ``NaN``/``Infinity``, and a
-    body nested too deeply to parse is invalid JSON (a 400), not a ``RecursionError`` (a 500)."""
+    body nested too deeply to parse is invalid JSON (a 400), not a ``RecursionError`` (a 500).
+    Objects become :class:`~wixhttp.jsobject.JSObject` dicts: a missing key reads ``None``."""
     if not data.strip():
         raise InvalidJSONBody("request body is empty; expected JSON")
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return json.loads(data, object_hook=JSObject, parse_constant=_reject_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidJSONBody(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidJSONBody("request body is not valid JSON: it is nested too deeply") from None
 
 
-class RequestBody:
-    """The body of a request to a plain ``def`` handler: ``text()``, ``json()`` and ``buffer()``
-    return the value directly. The body can be read any number of times."""
+class Body:
+    """The request body: ``text()``, ``json()`` and ``buffer()``, readable any number of times.
+
+    Called with no event loop running in the thread (a plain ``def`` handler, in its worker
+    thread) they return the value; called on the event loop (an ``async def`` handler, or an
+    ``async def`` helper that a ``def`` handler returned) they return an awaitable of it, as in
+    Velo. Type handlers with :class:`Request` or :class:`AsyncRequest` to get the precise types.
+    """
 
     __slots__ = ("_data",)
 
     def __init__(self, data: bytes) -> None:
         self._data = data
 
-    def text(self) -> str:
+    def text(self) -> Any:
         """The body decoded as UTF-8 (invalid bytes become U+FFFD)."""
-        return self._data.decode("utf-8", errors="replace")
+        if _running_loop() is None:
+            return self._data.decode("utf-8", errors="replace")
+        return self._atext()
 
     def json(self) -> Any:
         """The body parsed as JSON; raises :class:`InvalidJSONBody` (a ``ValueError``)."""
-        return _decode_json(self._data)
+        if _running_loop() is None:
+            return _decode_json(self._data)
+        return self._ajson()
 
-    def buffer(self) -> bytes:
+    def buffer(self) -> Any:
         """The raw body bytes."""
-        return self._data
+        if _running_loop() is None:
+            return self._data
+        return self._abuffer()
 
-
-class AsyncRequestBody:
-    """The body of a request to an ``async def`` handler: ``await request.body.json()`` etc."""
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    async def text(self) -> str:
-        """The body decoded as UTF-8 (invalid bytes become U+FFFD)."""
+    async def _atext(self) -> str:
         return self._data.decode("utf-8", errors="replace")
 
-    async def json(self) -> Any:
-        """The body parsed as JSON; raises :class:`InvalidJSONBody` (a ``ValueError``)."""
+    async def _ajson(self) -> Any:
         return _decode_json(self._data)
 
-    async def buffer(self) -> bytes:
-        """The raw body bytes."""
+    async def _abuffer(self) -> bytes:
         return self._data
+
+
+class RequestBody(Protocol):
+    """The body as a plain ``def`` handler sees it: the methods return the value."""
+
+    def text(self) -> str: ...
+    def json(self) -> Any: ...
+    def buffer(self) -> bytes: ...
+
+
+class AsyncRequestBody(Protocol):
+    """The body as an ``async def`` handler sees it: ``await request.body.json()``."""
+
+    def text(self) -> Awaitable[str]: ...
+    def json(self) -> Awaitable[Any]: ...
+    def buffer(self) -> Awaitable[bytes]: ...
+
+
+class _RequestFields(Protocol):
+    @property
+    def method(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def baseUrl(self) -> str: ...  # noqa: N802 - Velo spelling
+    @property
+    def function_name(self) -> str: ...
+    @property
+    def functionName(self) -> str: ...  # noqa: N802 - Velo spelling
+    @property
+    def path(self) -> list[str]: ...
+    @property
+    def query(self) -> Query: ...
+    @property
+    def headers(self) -> Headers: ...
+    @property
+    def ip(self) -> str: ...
+
+
+class Request(_RequestFields, Protocol):
+    """The request type for a plain ``def`` handler: ``request.body.json()`` is the value."""
+
+    @property
+    def body(self) -> RequestBody: ...
+
+
+class AsyncRequest(_RequestFields, Protocol):
+    """The request type for an ``async def`` handler: ``await request.body.json()``."""
+
+    @property
+    def body(self) -> AsyncRequestBody: ...
 
 
 class WixHttpFunctionRequest:
@@ -111,7 +170,12 @@ class WixHttpFunctionRequest:
     ``path`` holds the percent-decoded segments after the function name (empty segments are
     dropped, so a trailing slash gives ``[]``). ``query`` maps each key to its value, or to a list
     of values when the key is repeated (``?a=1&a=2`` gives ``{"a": ["1", "2"]}``), as Express
-    does. ``headers`` has lower-case names; repeated headers are joined with ``", "``.
+    does. ``headers`` has lower-case names, found in any case; repeated headers are joined
+    with ``", "``. In ``query``, ``headers`` and JSON bodies a missing key reads ``None``, as
+    JavaScript reads ``undefined``.
+
+    This is the runtime class; annotate handlers with :class:`Request` (``def``) or
+    :class:`AsyncRequest` (``async def``).
     """
 
     def __init__(
@@ -122,7 +186,6 @@ class WixHttpFunctionRequest:
         rest: str,
         body: bytes,
         *,
-        is_async: bool = True,
         trusted_proxies: TrustedProxies | None = None,
     ) -> None:
         self._scope = scope
@@ -131,9 +194,7 @@ class WixHttpFunctionRequest:
         self._trusted = trusted_proxies
         self.function_name = function_name
         self.method: str = scope["method"]
-        self.body: RequestBody | AsyncRequestBody = (
-            AsyncRequestBody(body) if is_async else RequestBody(body)
-        )
+        self.body = Body(body)
 
     def __repr__(self) -> str:
         return f"<WixHttpFunctionRequest {self.method} {self.url}>"
@@ -147,8 +208,8 @@ class WixHttpFunctionRequest:
         return [unquote(seg) for seg in self._rest.split("/") if seg]
 
     @cached_property
-    def query(self) -> dict[str, str | list[str]]:
-        result: dict[str, str | list[str]] = {}
+    def query(self) -> Query:
+        result = Query()
         raw = self._scope.get("query_string", b"")
         if not raw:
             return result
@@ -163,12 +224,13 @@ class WixHttpFunctionRequest:
         return result
 
     @cached_property
-    def headers(self) -> dict[str, str]:
-        result: dict[str, str] = {}
+    def headers(self) -> Headers:
+        result = Headers()
         for raw_name, raw_value in self._scope["headers"]:
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
-            result[name] = f"{result[name]}, {value}" if name in result else value
+            previous = dict.get(result, name)
+            result[name] = value if previous is None else f"{previous}, {value}"
         return result
 
     @cached_property
@@ -192,7 +254,7 @@ class WixHttpFunctionRequest:
     @cached_property
     def _origin(self) -> str:
         scheme: str = self._scope.get("scheme", "http")
-        host = self.headers.get("host", "")
+        host: str = self.headers.get("host", "")
         if self._forwarded:
             scheme = self.headers.get("x-forwarded-proto", scheme).split(",")[0].strip() or scheme
             host = self.headers.get("x-forwarded-host", host).split(",")[0].strip() or host
@@ -207,7 +269,7 @@ class WixHttpFunctionRequest:
         ``X-Forwarded-Prefix`` (e.g. the platform's ``/functions/<id>``)."""
         root: str = self._scope.get("root_path", "")
         if self._forwarded:
-            prefix = self.headers.get("x-forwarded-prefix", "").split(",")[0].strip()
+            prefix: str = self.headers.get("x-forwarded-prefix", "").split(",")[0].strip()
             if prefix.startswith("/"):
                 return prefix.rstrip("/") + root
         return root

@@ -7,10 +7,11 @@ given to them is ignored, as in Wix. ``response`` sets any status and defaults t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeGuard
+
+from wixhttp.jsonify import Encoder, encode
 
 __all__ = [
     "WixHttpFunctionResponse",
@@ -31,14 +32,13 @@ BYTES_TYPE = "application/octet-stream"
 _JSON_TYPE_BYTES = JSON_TYPE.encode("latin-1")
 _BYTES_TYPE_BYTES = BYTES_TYPE.encode("latin-1")
 _ZERO_LENGTH = (b"content-length", b"0")
-# json.dumps with non-default arguments builds a new JSONEncoder on every call.
-_json_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class WixHttpFunctionResponse:
     """An HTTP response: read/write ``status``, ``body`` and ``headers``.
 
-    Body serialisation: dict/list (and other JSON values) are sent as JSON; ``str`` as UTF-8;
+    Body serialisation: dict/list (and other JSON values) are sent as JSON, written as
+    JavaScript's ``JSON.stringify`` writes them (see :mod:`wixhttp.jsonify`); ``str`` as UTF-8;
     ``bytes`` as is; ``None`` as an empty body. Without a user-set Content-Type, JSON and ``str``
     bodies are sent as ``application/json; charset=utf-8`` (the Wix default) and ``bytes`` as
     ``application/octet-stream``. A 204 or 304 status sends no body at all.
@@ -66,8 +66,9 @@ class WixHttpFunctionResponse:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def render(self) -> tuple[bytes, list[tuple[bytes, bytes]]]:
-        """Serialise to body bytes and raw header pairs, defaulting Content-Type.
+    def render(self, encode: Encoder = encode) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+        """Serialise to body bytes and raw header pairs, defaulting Content-Type; a JSON body
+        is written by ``encode`` (the app's, which applies its ``json_default``).
 
         Header names are case-insensitive: when the same name is given twice in different
         cases (``Content-Type`` and ``content-type``), the later one is sent.
@@ -75,7 +76,8 @@ class WixHttpFunctionResponse:
         Raises ``ValueError`` when ``status`` is not an int from 200 to 599 (it is read/write, so
         it is checked here), a header name is not an HTTP token, or a header value holds a
         control character (CR/LF: header injection) or a character outside Latin-1; and
-        ``TypeError`` when the body cannot be serialised. The app turns these into a 500.
+        :class:`~wixhttp.jsonify.UnencodableBody` (a ``TypeError``) when the body cannot be
+        serialised. The app turns these into a 500.
         """
         _check_status(self.status)
         body = self.body
@@ -91,7 +93,7 @@ class WixHttpFunctionResponse:
         elif isinstance(body, str):
             data = body.encode("utf-8")
         else:
-            data = _json_encode(body).encode("utf-8")
+            data = encode(body)
 
         if not self.headers:  # the common case: only the defaults
             if not data:

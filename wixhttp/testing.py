@@ -22,6 +22,7 @@ import anyio.from_thread
 import httpx
 
 from wixhttp.app import WixHttpApp, create_app
+from wixhttp.jsonify import JSONDefault
 from wixhttp.settings import CORS
 
 __all__ = ["TestClient"]
@@ -76,6 +77,7 @@ class TestClient(httpx.Client):
         debug: bool | None = True,
         trusted_proxies: Iterable[str] | str | None = None,
         cors: CORS | str | Iterable[str] | None = None,
+        json_default: JSONDefault | None = None,
         **kwargs: Any,
     ) -> None:
         self.app: WixHttpApp = create_app(
@@ -85,6 +87,7 @@ class TestClient(httpx.Client):
             debug=debug,
             trusted_proxies=trusted_proxies,
             cors=cors,
+            json_default=json_default,
         )
         super().__init__(transport=_AppTransport(self.app, client), base_url=base_url, **kwargs)
 

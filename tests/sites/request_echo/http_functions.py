@@ -105,3 +105,61 @@ async def post_acatch(request):
 async def post_auncaught(request):
     await request.body.json()
     return ok(body="unreachable")
+
+
+# -- a plain def that returns an async def's coroutine (a ported promise chain) ----------------
+
+
+async def _handle(request):
+    data = await request.body.json()
+    text = await request.body.text()
+    return ok(body={"json": data, "text": text})
+
+
+def post_wrapped(request):
+    return _handle(request)
+
+
+# -- an async def handing the body to a sync helper in a thread --------------------------------
+
+
+def _read(request):
+    return {"json": request.body.json(), "size": len(request.body.buffer())}
+
+
+async def post_threaded(request):
+    import asyncio
+
+    return ok(body=await asyncio.to_thread(_read, request))
+
+
+# -- JSON objects, query and headers stay dicts; a missing key reads None ----------------------
+
+
+def post_dictlike(request):
+    import copy
+    import json
+    import pickle
+
+    body = request.body.json()
+    nested = body["nested"]
+    return ok(
+        body={
+            "missing": [body["nope"], nested["nope"], request.query["nope"], request.headers["nope"]],
+            "isinstance": [isinstance(x, dict) for x in (body, nested, request.query, request.headers)],
+            "in": ["nope" in body, "a" in body, "a" in nested],
+            "get": [body.get("nope", "default"), body.get("a")],
+            "equal": [body == json.loads(request.body.text()), nested == {"a": 2}],
+            "keys": list(body),
+            "dumps": json.dumps(body, sort_keys=True),
+            "copied": [copy.deepcopy(body)["nope"], pickle.loads(pickle.dumps(body))["nope"]],
+            "header_case": [
+                request.headers["X-Token"],
+                request.headers.get("X-TOKEN"),
+                "X-Token" in request.headers,
+                "X-Other" in request.headers,
+            ],
+            "get_all": [request.query.get_all("tag"), request.query.get_all("one"),
+                        request.query.get_all("nope")],
+        }
+    )
