@@ -22,6 +22,8 @@ import anyio.from_thread
 import httpx
 
 from wixhttp.app import WixHttpApp, create_app
+from wixhttp.loading import SiteLoadError, resolve_site
+from wixhttp.reload import EnvFile
 
 __all__ = ["TestClient"]
 
@@ -60,6 +62,11 @@ class TestClient(httpx.Client):
 
     Settings are those of :func:`wixhttp.create_app`; ``debug`` defaults to on so a failing
     handler's traceback is in the 500 response you assert on. ``request.ip`` is ``client[0]``.
+
+    The site's ``.env`` (beside its entry file) is loaded as ``wixhttp dev``/``serve`` load it:
+    into ``os.environ``, before the site is imported, for the client's lifetime; a variable
+    already in the environment wins over the file, an explicit argument wins over both.
+    :meth:`close` removes the variables it added (unless something changed them since).
     """
 
     __test__ = False  # not a pytest test class
@@ -76,15 +83,38 @@ class TestClient(httpx.Client):
         trusted_proxies: Iterable[str] | str | None = None,
         **kwargs: Any,
     ) -> None:
-        self.app: WixHttpApp = create_app(
-            site,
-            max_body_size=max_body_size,
-            timeout=timeout,
-            debug=debug,
-            trusted_proxies=trusted_proxies,
-        )
+        self._env = None if isinstance(site, ModuleType) else _apply_env(site)
+        try:
+            self.app: WixHttpApp = create_app(
+                site,
+                max_body_size=max_body_size,
+                timeout=timeout,
+                debug=debug,
+                trusted_proxies=trusted_proxies,
+            )
+        except BaseException:
+            self._restore_env()
+            raise
         super().__init__(transport=_AppTransport(self.app, client), base_url=base_url, **kwargs)
 
     def close(self) -> None:
         super().close()
         self.app.close()
+        self._restore_env()
+
+    def _restore_env(self) -> None:
+        env, self._env = self._env, None
+        for key, value in env.applied.items() if env else ():
+            if os.environ.get(key) == value:
+                del os.environ[key]
+
+
+def _apply_env(site: str | os.PathLike[str]) -> EnvFile | None:
+    """Apply the site's ``.env`` to ``os.environ`` (a missing site is create_app's error)."""
+    try:
+        entry = resolve_site(site)
+    except SiteLoadError:
+        return None
+    env = EnvFile(entry.parent / ".env")
+    env.apply()
+    return env
