@@ -99,6 +99,14 @@ class TestClient(httpx.Client):
 
     def close(self) -> None:
         super().close()
+        self._release()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        # httpx's __exit__ closes the transport without calling close().
+        super().__exit__(*exc_info)
+        self._release()
+
+    def _release(self) -> None:
         self.app.close()
         self._restore_env()
 
