@@ -165,7 +165,8 @@ def dev(
             await watcher
 
     log.info("wixhttp dev: watching %s (Ctrl+C to stop)", entry.parent)
-    asyncio.run(run())
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down, quietly
+        asyncio.run(run())
 
 
 #: The site ``serve`` checked, reused by its one in-process worker (so the site's import-time
