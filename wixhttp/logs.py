@@ -67,14 +67,14 @@ class FunctionFilter(logging.Filter):
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-01-31 12:00:00.123 INFO    127.0.0.1:50000 items GET /_functions/items 200 1.2ms``;
-    a line from inside a handler reads ``... INFO    [get_items] hello``."""
+    """``2026-01-31 12:00:00.123 INFO     127.0.0.1:50000 items GET /_functions/items 200 1.2ms``;
+    a line from inside a handler reads ``... INFO     [get_items] hello``."""
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
         client = getattr(record, "client", None)
         line = (
-            f"{stamp}.{int(record.msecs):03d} {record.levelname:<7} "
+            f"{stamp}.{int(record.msecs):03d} {record.levelname:<8} "
             f"{f'{client} ' if client else ''}{getattr(record, 'where', '')}{record.getMessage()}"
         )
         if record.exc_info:
@@ -148,13 +148,16 @@ class StreamProxy(io.TextIOBase):
 
 
 class FunctionStream(StreamProxy):
-    """A text stream whose lines written inside a handler become records of the
-    ``wixhttp.output`` logger (at ``level``: INFO for stdout, WARNING for stderr), attributed
-    to the handler; outside a handler, text passes through unchanged."""
+    """A text stream that attributes each line written inside a handler to it: prefixed with
+    ``[name] `` in ``target``, or, given a ``logger``, as a record of it at ``level`` (see
+    :func:`install`). Outside a handler, text passes through to ``target`` unchanged."""
 
-    def __init__(self, target: TextIO, level: int = logging.INFO) -> None:
+    def __init__(
+        self, target: TextIO, level: int = logging.INFO, logger: logging.Logger | None = None
+    ) -> None:
         super().__init__(target)
         self.level = level
+        self.logger = logger
         self._pending: dict[str, str] = {}
 
     def write(self, text: str) -> int:
@@ -165,7 +168,10 @@ class FunctionStream(StreamProxy):
         buffered = self._pending.pop(name, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
-            output_log.log(self.level, "%s", line)
+            if self.logger is None:
+                self.target.write(f"[{name}] {line}\n")
+            else:
+                self.logger.log(self.level, "%s", line)
         if rest:
             self._pending[name] = rest
         return len(text)
@@ -176,10 +182,11 @@ def install(level: int = logging.INFO, *, log_format: str = "text") -> None:
     stderr, in ``log_format`` (``text`` or ``json``)."""
     if log_format not in LOG_FORMATS:
         raise ValueError(f"log format {log_format!r} is not one of {', '.join(LOG_FORMATS)}")
+    # What handlers print becomes a record: INFO from stdout, WARNING from stderr.
     if not isinstance(sys.stdout, FunctionStream):
-        sys.stdout = FunctionStream(sys.stdout)
+        sys.stdout = FunctionStream(sys.stdout, logging.INFO, output_log)
     if not isinstance(sys.stderr, FunctionStream):
-        sys.stderr = FunctionStream(sys.stderr, logging.WARNING)
+        sys.stderr = FunctionStream(sys.stderr, logging.WARNING, output_log)
     # Records are written past the prefixing stream, to the real stderr.
     handler = logging.StreamHandler(sys.stderr.target)
     handler.addFilter(FunctionFilter())
