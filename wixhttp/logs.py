@@ -70,8 +70,15 @@ class TextFormatter(logging.Formatter):
     """``2026-01-31 12:00:00.123 INFO     127.0.0.1:50000 items GET /_functions/items 200 1.2ms``;
     a line from inside a handler reads ``... INFO     [get_items] hello``."""
 
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
     def format(self, record: logging.LogRecord) -> str:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.created))
+        second = int(record.created)
+        cached = self._second
+        if cached[0] != second:  # one strftime a second, not one a line
+            cached = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
+            self._second = cached
+        stamp = cached[1]
         client = getattr(record, "client", None)
         line = (
             f"{stamp}.{int(record.msecs):03d} {record.levelname:<8} "
