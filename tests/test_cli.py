@@ -86,7 +86,8 @@ def test_new_creates_a_site_whose_own_tests_pass(tmp_path: Path) -> None:
     result = run_cli("new", str(target))
     assert result.returncode == 0, result.stderr
     assert (target / "http_functions.py").is_file()
-    assert (target / "test_http_functions.py").is_file()
+    assert (target / "test_mysite.py").is_file()  # named after the site (see test_newcomer.py)
+    assert (target / "pytest.ini").is_file()
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target)],
         capture_output=True,
@@ -280,3 +281,26 @@ def test_serve_imports_the_site_once(tmp_path: Path) -> None:
     with running(["serve", str(site)], log_dir=tmp_path) as server, server.client() as client:
         assert client.post("/_functions/echo", content=b"a").status_code == 200
         assert server.log().count("site imported") == 1
+
+
+@pytest.mark.parametrize("command", [["dev"], ["serve"], ["serve", "--workers", "2"]], ids=" ".join)
+def test_timeout_and_body_size_options_win_over_the_environment(
+    tmp_path: Path, command: list[str]
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "http_functions.py").write_text(SLOW_SITE + ECHO_SITE)
+    args = [*command, str(site), "--timeout", "0.3", "--max-body-size", "10"]
+    env = {"WIXHTTP_TIMEOUT": "30", "WIXHTTP_MAX_BODY_SIZE": "1000"}
+    with running(args, log_dir=tmp_path, env=env) as server, server.client() as client:
+        assert client.post("/_functions/echo", content=b"x" * 10).json() == {"size": 10}
+        assert client.post("/_functions/echo", content=b"x" * 11).status_code == 413
+        assert client.get("/_functions/slow").status_code == 504
+
+
+def test_dev_stops_quietly_on_ctrl_c(tmp_path: Path) -> None:
+    site = _site_with_env(tmp_path, "")
+    with running(["dev", str(site)], log_dir=tmp_path) as server:
+        pass
+    assert server.proc.returncode == 0
+    assert "Aborted" not in server.log() and "Traceback" not in server.log()

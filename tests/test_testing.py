@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import wixhttp
 from tests._servers import ServerFactory
 from tests._sites import ClientFactory, site
 from wixhttp.app import WixHttpApp
+from wixhttp.loading import SiteLoadError
 from wixhttp.testing import TestClient
 
 TEMPLATES = Path(wixhttp.__file__).parent / "templates"
@@ -136,3 +138,60 @@ def test_the_starter_test_file_passes_against_the_starter_site(tmp_path: Path) -
     assert len(tests) >= 3
     for test in tests:
         test()
+
+
+# -- the site's .env -----------------------------------------------------------------------------
+
+ENV_SITE = """\
+import os
+
+from wixhttp import ok
+
+AT_IMPORT = os.environ.get("GREETING")
+
+def get_env(request):
+    return ok(body={"at_import": AT_IMPORT, "now": os.environ.get("GREETING")})
+
+def post_size(request):
+    return ok(body={"size": len(request.body.buffer())})
+"""
+
+
+@pytest.fixture
+def env_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("GREETING", raising=False)
+    (tmp_path / "http_functions.py").write_text(ENV_SITE)
+    (tmp_path / ".env").write_text("GREETING=from the file\nWIXHTTP_MAX_BODY_SIZE=10\n")
+    return tmp_path
+
+
+def test_the_site_env_file_is_loaded_for_the_clients_lifetime(env_site: Path) -> None:
+    with TestClient(env_site) as client:
+        seen = client.get("/_functions/env").json()
+        assert seen == {"at_import": "from the file", "now": "from the file"}
+        assert client.post("/_functions/size", content=b"x" * 11).status_code == 413
+    assert "GREETING" not in os.environ
+    assert "WIXHTTP_MAX_BODY_SIZE" not in os.environ
+
+
+def test_the_environment_and_arguments_win_over_the_site_env_file(
+    env_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREETING", "from the shell")
+    with TestClient(env_site, max_body_size=1000) as client:
+        assert client.get("/_functions/env").json()["now"] == "from the shell"
+        assert client.post("/_functions/size", content=b"x" * 500).json() == {"size": 500}
+    assert os.environ["GREETING"] == "from the shell"
+
+
+def test_a_variable_changed_while_the_client_was_open_is_left_as_it_is(env_site: Path) -> None:
+    with TestClient(env_site):
+        os.environ["GREETING"] = "changed by the test"
+    assert os.environ.pop("GREETING") == "changed by the test"
+
+
+def test_a_site_that_fails_to_load_leaves_no_env_behind(env_site: Path) -> None:
+    (env_site / "http_functions.py").write_text("import not_a_module\n")
+    with pytest.raises(SiteLoadError):
+        TestClient(env_site)
+    assert "GREETING" not in os.environ

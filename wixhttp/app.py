@@ -24,7 +24,7 @@ from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.invoke import Invoker, coerce
 from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
-from wixhttp.logs import current_function
+from wixhttp.logs import access_fields, current_function
 from wixhttp.request import InvalidJSONBody, WixHttpFunctionRequest, app_path
 from wixhttp.routing import Handler, RouteTable
 from wixhttp.settings import CORS, Settings
@@ -110,7 +110,7 @@ class WixHttpApp:
                 await _send(send, scope, reload_state(self.generation))  # polled: not logged
                 return
             await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
-            self._log("-", method, path, 404, started)
+            self._log(scope, "-", method, path, 404, started)
             return
         prefix, name = parts[1], parts[2]
         if "%" in name:
@@ -120,30 +120,30 @@ class WixHttpApp:
         if self.load_error is not None:
             err = self.load_error
             await self._error(send, scope, 500, "site_load_error", str(err), exc=err)
-            self._log(name, method, path, 500, started)
+            self._log(scope, name, method, path, 500, started)
             return
 
         route = self.routes.functions.get(name)
         if route is None:
             message = f"no HTTP function named {name!r}"
             await self._error(send, scope, 404, "function_not_found", message)
-            self._log(name, method, path, 404, started)
+            self._log(scope, name, method, path, 404, started)
             return
         if method == "OPTIONS" and self._cors is not None and "OPTIONS" not in route.dispatch:
             preflight = self._cors.preflight(scope, route)  # a user's options_ handler wins
             if preflight is not None:
-                self._log(name, method, path, await _send(send, scope, preflight), started)
+                self._log(scope, name, method, path, await _send(send, scope, preflight), started)
                 return
         handler = route.handler_for(method)
         if handler is None:
             message = f"{method} is not allowed for function {name!r}; allowed: {route.allow}"
             allow = [(b"allow", route.allow.encode("latin-1"))]
             await self._error(send, scope, 405, "method_not_allowed", message, extra=allow)
-            self._log(name, method, path, 405, started)
+            self._log(scope, name, method, path, 405, started)
             return
 
         status = await self._dispatch(scope, receive, send, handler, prefix, name, rest)
-        self._log(name, method, path, status, started)
+        self._log(scope, name, method, path, status, started)
 
     async def _dispatch(
         self,
@@ -318,10 +318,15 @@ class WixHttpApp:
         reply = self._error_reply(scope, status, code, message, extra=extra, exc=exc)
         await _send(send, scope, reply)
 
-    def _log(self, name: str, method: str, path: str, status: int, started: float) -> None:
+    def _log(
+        self, scope: Scope, name: str, method: str, path: str, status: int, started: float
+    ) -> None:
         if access_log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
-            access_log.info("%s %s %s %d %.1fms", name, method, path, status, elapsed)
+            fields = access_fields(scope, name, method, path, status, elapsed)
+            access_log.info(
+                "%s %s %s %d %.1fms", name, method, path, status, elapsed, extra=fields
+            )
 
     async def _non_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -9,7 +9,9 @@ import asyncio
 import contextlib
 import importlib
 import json
+import logging
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from importlib import resources
@@ -22,17 +24,41 @@ import uvicorn
 from wixhttp import __version__
 from wixhttp.app import WixHttpApp, create_app
 from wixhttp.loading import ENTRYPOINT, LoadedSite, SiteLoadError, load_site, resolve_site
+from wixhttp.logs import LOG_FORMATS
 from wixhttp.logs import install as install_logging
 from wixhttp.reload import EnvFile, Reloader
 from wixhttp.settings import Settings, SettingsError
 
 __all__ = ["main"]
 
+log = logging.getLogger("wixhttp")
+
 SITE = click.argument("site", default=".", type=click.Path(file_okay=True, dir_okay=True))
 HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
-
-
 PORT = click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+# The settings' environment variables are read by Settings.resolve (after SITE/.env is
+# applied, and a bad value is one line), not by click: the help names them instead.
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds a handler may run before the caller gets 504 "
+    "(default: 14; or set WIXHTTP_TIMEOUT).",
+)
+MAX_BODY_SIZE = click.option(
+    "--max-body-size",
+    type=click.IntRange(min=1),
+    help="Largest request body in bytes; larger ones get 413 "
+    "(default: 524288; or set WIXHTTP_MAX_BODY_SIZE).",
+)
+LOG_FORMAT = click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    envvar="WIXHTTP_LOG_FORMAT",
+    show_envvar=True,
+    help="Log lines (access, server, what handlers print) as text or as JSON objects.",
+)
 
 
 @contextlib.contextmanager
@@ -91,14 +117,29 @@ def main() -> None:
     is_flag=True,
     help="After a broken save, keep serving the last good code instead of showing the error.",
 )
-def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
-    """Serve SITE with hot reload and debug errors (SITE defaults to '.')."""
+@TIMEOUT
+@MAX_BODY_SIZE
+@LOG_FORMAT
+def dev(
+    site: str,
+    host: str,
+    port: int,
+    keep_last_good: bool,
+    timeout: float | None,
+    max_body_size: int | None,
+    log_format: str,
+) -> None:
+    """Serve SITE with hot reload and debug errors (SITE defaults to '.').
+
+    Always in debug mode: a failing handler's traceback is in its 500 response. Every save
+    re-imports the site, so module-level state (caches, in-memory stores) starts afresh.
+    """
     entry = _entry(site)
-    install_logging()
+    install_logging(log_format=log_format)
     env = EnvFile(entry.parent / ".env")
     env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
     with _one_line_errors():
-        settings = Settings.resolve(debug=True)
+        settings = Settings.resolve(debug=True, timeout=timeout, max_body_size=max_body_size)
     app = WixHttpApp(None, settings)
     reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
     reloader.load_initial()
@@ -109,6 +150,7 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
         access_log=False,
         lifespan="on",
         log_level="info",
+        log_config=None,  # uvicorn's own lines go through wixhttp's format (logs.install)
         proxy_headers=False,  # X-Forwarded-* are wixhttp's call (trusted_proxies), not uvicorn's
     )
     server = uvicorn.Server(config)
@@ -122,8 +164,9 @@ def dev(site: str, host: str, port: int, keep_last_good: bool) -> None:
             stop.set()
             await watcher
 
-    click.echo(f"wixhttp dev: watching {entry.parent} (Ctrl+C to stop)", err=True)
-    asyncio.run(run())
+    log.info("wixhttp dev: watching %s (Ctrl+C to stop)", entry.parent)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down, quietly
+        asyncio.run(run())
 
 
 #: The site ``serve`` checked, reused by its one in-process worker (so the site's import-time
@@ -134,8 +177,9 @@ _checked_site: LoadedSite | None = None
 def serve_factory() -> WixHttpApp:
     """The app for ``wixhttp serve`` workers; the site comes from ``WIXHTTP_SITE``. Never
     debug (no tracebacks to callers, whatever WIXHTTP_DEBUG says); logging is set up here
-    because ``--workers`` starts fresh processes."""
-    install_logging()
+    because ``--workers`` starts fresh processes (``serve`` passes its options in the
+    environment)."""
+    install_logging(log_format=os.environ.get("WIXHTTP_LOG_FORMAT", "text"))
     if _checked_site is not None:
         return WixHttpApp(_checked_site, Settings.resolve(debug=False))
     return create_app(os.environ["WIXHTTP_SITE"], debug=False)
@@ -145,7 +189,13 @@ def serve_factory() -> WixHttpApp:
 @SITE
 @HOST
 @PORT
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes, each with its own copy of the site and its module-level state.",
+)
 @click.option("--uds", type=click.Path(dir_okay=False), help="Bind to this Unix socket instead.")
 @click.option(
     "--graceful-timeout",
@@ -154,18 +204,36 @@ def serve_factory() -> WixHttpApp:
     type=click.IntRange(0),
     help="Seconds in-flight requests get to finish on shutdown.",
 )
+@TIMEOUT
+@MAX_BODY_SIZE
+@LOG_FORMAT
 def serve(
-    site: str, host: str, port: int, workers: int, uds: str | None, graceful_timeout: int
+    site: str,
+    host: str,
+    port: int,
+    workers: int,
+    uds: str | None,
+    graceful_timeout: int,
+    timeout: float | None,
+    max_body_size: int | None,
+    log_format: str,
 ) -> None:
-    """Serve SITE for production: no reload, no tracebacks in responses."""
+    """Serve SITE for production: no reload, never a traceback in a response (whatever
+    WIXHTTP_DEBUG says)."""
     entry = _entry(site)
     EnvFile(entry.parent / ".env").apply()
+    # Options reach the workers (fresh processes under --workers) through the environment.
+    if timeout is not None:
+        os.environ["WIXHTTP_TIMEOUT"] = repr(timeout)
+    if max_body_size is not None:
+        os.environ["WIXHTTP_MAX_BODY_SIZE"] = str(max_body_size)
+    os.environ["WIXHTTP_LOG_FORMAT"] = log_format
     global _checked_site
     with _one_line_errors():
         Settings.resolve()
         checked = load_site(entry)  # fail here, with one clear line, rather than in every worker
     _checked_site = checked if workers == 1 else None
-    install_logging()
+    install_logging(log_format=log_format)
     os.environ["WIXHTTP_SITE"] = str(entry)
     uvicorn.run(
         "wixhttp.cli:serve_factory",
@@ -223,18 +291,32 @@ _HEADER = {"name": "FUNCTION", "method": "METHOD", "handler": "HANDLER"}
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 def new(directory: str) -> None:
-    """Create a new site in DIRECTORY with a starter http_functions.py and its test."""
+    """Create a new site in DIRECTORY: a starter http_functions.py, its tests and a pytest.ini."""
     target = Path(directory)
     if target.exists() and any(target.iterdir()):
         raise click.ClickException(f"{target} exists and is not empty; choose a new directory")
     target.mkdir(parents=True, exist_ok=True)
+    # The test file is named after the site: pytest (in its default import mode) refuses two
+    # test modules of the same name, so two sites side by side could not be tested together.
+    tests = f"test_{re.sub(r'[^0-9A-Za-z_]', '_', target.resolve().name)}.py"
+    written = {
+        ENTRYPOINT: f"{ENTRYPOINT}.example",
+        tests: f"test_{ENTRYPOINT}.example",
+        "pytest.ini": "pytest.ini.example",
+    }
     templates = resources.files("wixhttp") / "templates"
-    names = (ENTRYPOINT, f"test_{ENTRYPOINT}")
-    for name in names:
-        with resources.as_file(templates / f"{name}.example") as path:
+    for name, template in written.items():
+        with resources.as_file(templates / template) as path:
             shutil.copyfile(path, target / name)
-    click.echo(f"created {target / names[0]} and {target / names[1]}")
-    click.echo(f"next: wixhttp dev {target}   then   pytest {target}")
+    click.echo(f"created {target}{os.sep}: {', '.join(written)}")
+    click.echo("next:")
+    click.echo(f"  wixhttp dev {target}      # http://127.0.0.1:8000/_functions/hello/you")
+    click.echo(f"  wixhttp routes {target}   # its functions and where they are")
+    click.echo(f"  pytest {target}           # its tests; pytest comes with: {TESTING_INSTALL}")
+
+
+#: What gives a site's tests their runner: the ``testing`` extra (pytest).
+TESTING_INSTALL = "pip install 'wixhttp[testing]'"
 
 
 def _platform_command(name: str) -> click.Command | None:

@@ -1,32 +1,115 @@
-"""Attribute log output to the HTTP function that produced it.
+"""One log format for ``wixhttp dev`` and ``serve``, with each line attributed to its function.
 
 The app sets :data:`current_function` around each handler call. :func:`install` (used by the
-CLI and platform workers) makes ``print`` output and ``logging`` records carry that name, so
-``[get_items] hello`` shows which function printed what, also under concurrency.
+CLI) sends every line through one handler and format: the access log (client address,
+function, method, path, status, duration), uvicorn's own lines, ``logging`` records, and what
+handlers ``print``, which becomes a log record of its handler, so ``[get_items] hello`` shows
+which function printed what, also under concurrency. ``text`` or ``json`` (one object a line).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import sys
+import time
 from contextvars import ContextVar
+from datetime import datetime, timezone
 from typing import Any, TextIO
 
-__all__ = ["FunctionFilter", "FunctionStream", "StreamProxy", "current_function", "install"]
+__all__ = [
+    "LOG_FORMATS",
+    "FunctionFilter",
+    "FunctionStream",
+    "JsonFormatter",
+    "StreamProxy",
+    "TextFormatter",
+    "access_fields",
+    "current_function",
+    "install",
+]
 
+LOG_FORMATS = ("text", "json")
 current_function: ContextVar[str | None] = ContextVar("wixhttp_function", default=None)
+output_log = logging.getLogger("wixhttp.output")
+
+#: Fields an access record carries besides its message (see :func:`access_fields`).
+ACCESS_FIELDS = ("client", "function", "method", "path", "status", "duration_ms")
+
+
+def access_fields(
+    scope: Any, function: str, method: str, path: str, status: int, duration_ms: float
+) -> dict[str, Any]:
+    """The ``extra`` of an access record: the peer's ``host:port`` and the request's outcome."""
+    client = scope.get("client")
+    address = f"{client[0]}:{client[1]}" if client else "-"
+    return {
+        "client": address,
+        "function": function,
+        "method": method,
+        "path": path,
+        "status": status,
+        "duration_ms": round(duration_ms, 1),
+    }
 
 
 class FunctionFilter(logging.Filter):
-    """Adds ``record.function`` (the running handler's name, or ``-``) and ``record.where``
-    (``"[name] "`` inside a handler, else ``""``) to every record."""
+    """Adds ``record.function`` (the running handler's name, or ``-``; an access record keeps
+    its own) and ``record.where`` (``"[name] "`` inside a handler, else ``""``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         name = current_function.get()
-        record.function = name or "-"
+        if not hasattr(record, "function"):
+            record.function = name or "-"
         record.where = f"[{name}] " if name else ""
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-01-31 12:00:00.123 INFO     127.0.0.1:50000 items GET /_functions/items 200 1.2ms``;
+    a line from inside a handler reads ``... INFO     [get_items] hello``."""
+
+    _second: tuple[int, str] = (-1, "")  # the last second formatted, and its text
+
+    def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        cached = self._second
+        if cached[0] != second:  # one strftime a second, not one a line
+            cached = (second, time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second)))
+            self._second = cached
+        stamp = cached[1]
+        client = getattr(record, "client", None)
+        line = (
+            f"{stamp}.{int(record.msecs):03d} {record.levelname:<8} "
+            f"{f'{client} ' if client else ''}{getattr(record, 'where', '')}{record.getMessage()}"
+        )
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: ``time`` (UTC, ISO 8601), ``level``, ``logger``, ``function``
+    (null outside a handler), ``message``; access records add ``client``, ``method``, ``path``,
+    ``status`` and ``duration_ms``; ``exception`` holds a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        function = getattr(record, "function", "-")
+        data: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "function": None if function == "-" else function,
+            "message": record.getMessage(),
+        }
+        if hasattr(record, "status"):  # an access record
+            data.update((key, getattr(record, key)) for key in ACCESS_FIELDS)
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False, default=str)
 
 
 class StreamProxy(io.TextIOBase):
@@ -72,10 +155,16 @@ class StreamProxy(io.TextIOBase):
 
 
 class FunctionStream(StreamProxy):
-    """A text stream that prefixes each line written inside a handler with ``[name] ``."""
+    """A text stream that attributes each line written inside a handler to it: prefixed with
+    ``[name] `` in ``target``, or, given a ``logger``, as a record of it at ``level`` (see
+    :func:`install`). Outside a handler, text passes through to ``target`` unchanged."""
 
-    def __init__(self, target: TextIO) -> None:
+    def __init__(
+        self, target: TextIO, level: int = logging.INFO, logger: logging.Logger | None = None
+    ) -> None:
         super().__init__(target)
+        self.level = level
+        self.logger = logger
         self._pending: dict[str, str] = {}
 
     def write(self, text: str) -> int:
@@ -86,23 +175,35 @@ class FunctionStream(StreamProxy):
         buffered = self._pending.pop(name, "") + text
         *lines, rest = buffered.split("\n")
         for line in lines:
-            self.target.write(f"[{name}] {line}\n")
+            if self.logger is None:
+                self.target.write(f"[{name}] {line}\n")
+            else:
+                self.logger.log(self.level, "%s", line)
         if rest:
             self._pending[name] = rest
         return len(text)
 
 
-def install(level: int = logging.INFO) -> None:
-    """Route ``print``/``logging`` output through the function-aware stream and format."""
+def install(level: int = logging.INFO, *, log_format: str = "text") -> None:
+    """Send every log line (uvicorn's too) and what handlers print through one handler on
+    stderr, in ``log_format`` (``text`` or ``json``)."""
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log format {log_format!r} is not one of {', '.join(LOG_FORMATS)}")
+    # What handlers print becomes a record: INFO from stdout, WARNING from stderr.
     if not isinstance(sys.stdout, FunctionStream):
-        sys.stdout = FunctionStream(sys.stdout)
+        sys.stdout = FunctionStream(sys.stdout, logging.INFO, output_log)
     if not isinstance(sys.stderr, FunctionStream):
-        sys.stderr = FunctionStream(sys.stderr)
-    # Log records already name their function: write them past the prefixing stream.
+        sys.stderr = FunctionStream(sys.stderr, logging.WARNING, output_log)
+    # Records are written past the prefixing stream, to the real stderr.
     handler = logging.StreamHandler(sys.stderr.target)
     handler.addFilter(FunctionFilter())
-    handler.setFormatter(logging.Formatter("%(levelname)-8s %(where)s%(message)s"))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    output_log.setLevel(logging.INFO)  # what handlers print is shown whatever the level
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
     logging.getLogger("watchfiles").setLevel(logging.WARNING)  # our reload line says it all

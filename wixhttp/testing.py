@@ -23,6 +23,8 @@ import httpx
 
 from wixhttp.app import WixHttpApp, create_app
 from wixhttp.jsonify import JSONDefault
+from wixhttp.loading import SiteLoadError, resolve_site
+from wixhttp.reload import EnvFile
 from wixhttp.settings import CORS
 
 __all__ = ["TestClient"]
@@ -62,6 +64,11 @@ class TestClient(httpx.Client):
 
     Settings are those of :func:`wixhttp.create_app`; ``debug`` defaults to on so a failing
     handler's traceback is in the 500 response you assert on. ``request.ip`` is ``client[0]``.
+
+    The site's ``.env`` (beside its entry file) is loaded as ``wixhttp dev``/``serve`` load it:
+    into ``os.environ``, before the site is imported, for the client's lifetime; a variable
+    already in the environment wins over the file, an explicit argument wins over both.
+    :meth:`close` removes the variables it added (unless something changed them since).
     """
 
     __test__ = False  # not a pytest test class
@@ -80,17 +87,48 @@ class TestClient(httpx.Client):
         json_default: JSONDefault | None = None,
         **kwargs: Any,
     ) -> None:
-        self.app: WixHttpApp = create_app(
-            site,
-            max_body_size=max_body_size,
-            timeout=timeout,
-            debug=debug,
-            trusted_proxies=trusted_proxies,
-            cors=cors,
-            json_default=json_default,
-        )
+        self._env = None if isinstance(site, ModuleType) else _apply_env(site)
+        try:
+            self.app: WixHttpApp = create_app(
+                site,
+                max_body_size=max_body_size,
+                timeout=timeout,
+                debug=debug,
+                trusted_proxies=trusted_proxies,
+                cors=cors,
+                json_default=json_default,
+            )
+        except BaseException:
+            self._restore_env()
+            raise
         super().__init__(transport=_AppTransport(self.app, client), base_url=base_url, **kwargs)
 
     def close(self) -> None:
         super().close()
+        self._release()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        # httpx's __exit__ closes the transport without calling close().
+        super().__exit__(*exc_info)
+        self._release()
+
+    def _release(self) -> None:
         self.app.close()
+        self._restore_env()
+
+    def _restore_env(self) -> None:
+        env, self._env = self._env, None
+        for key, value in env.applied.items() if env else ():
+            if os.environ.get(key) == value:
+                del os.environ[key]
+
+
+def _apply_env(site: str | os.PathLike[str]) -> EnvFile | None:
+    """Apply the site's ``.env`` to ``os.environ`` (a missing site is create_app's error)."""
+    try:
+        entry = resolve_site(site)
+    except SiteLoadError:
+        return None
+    env = EnvFile(entry.parent / ".env")
+    env.apply()
+    return env

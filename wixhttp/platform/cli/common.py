@@ -24,7 +24,8 @@ DATA = click.option(
     show_default=True,
     envvar="WIXHTTP_PLATFORM_DATA",
     type=click.Path(file_okay=False),
-    help="The platform's data directory (database and deployments).",
+    help="The platform's data directory (database and deployments; or set "
+    "WIXHTTP_PLATFORM_DATA).",
 )
 DATABASE_URL = click.option(
     "--database-url",
@@ -44,7 +45,7 @@ ENDPOINT = click.option(
     default="http://127.0.0.1:8080/v1",
     show_default=True,
     envvar="WIXHTTP_ENDPOINT",
-    help="The platform's API endpoint.",
+    help="The platform's API endpoint (or set WIXHTTP_ENDPOINT).",
 )
 KEY = click.option(
     "--key", envvar="WIXHTTP_KEY", required=True, help="API key (or set WIXHTTP_KEY)."

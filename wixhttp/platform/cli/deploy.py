@@ -26,7 +26,12 @@ __all__ = ["deploy_command", "publish_command"]
 @click.argument("site", type=click.Path(exists=True, file_okay=False))
 @click.option("--function", "function_id", required=True, help="The function id.")
 @click.option("--activate", is_flag=True, help="Serve it at /_functions once it is ready.")
-@click.option("--entrypoint", default="http_functions.py", show_default=True)
+@click.option(
+    "--entrypoint",
+    default="http_functions.py",
+    show_default=True,
+    help="The file in SITE whose exports are the HTTP functions.",
+)
 @click.option(
     "--commands", default="", help="Build commands, e.g. 'pip install -r requirements.txt'."
 )
@@ -119,7 +124,10 @@ def _wait_for_build(
 @KEY
 @talks_to_platform
 def publish_command(function_id: str, endpoint: str, key: str) -> None:
-    """Activate FUNCTION's latest ready deployment (Wix's upsertFunctionActivation)."""
+    """Activate FUNCTION's latest ready deployment (Wix's upsertFunctionActivation).
+
+    No --project: Wix's activation API takes none; the key must belong to the platform's project.
+    """
     url = base_url(endpoint) + "/functions/v1/activations/upsert"
     response = httpx.post(
         url,

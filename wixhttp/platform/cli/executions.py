@@ -74,7 +74,13 @@ def _execution_line(execution: dict[str, Any]) -> str:
     type=click.Choice(("http", "schedule", "event")),
     help="Only executions with this trigger (repeatable).",
 )
-@click.option("--limit", default=25, show_default=True, type=click.IntRange(1, 5000))
+@click.option(
+    "--limit",
+    default=25,
+    show_default=True,
+    type=click.IntRange(1, 5000),
+    help="Executions to list, newest first.",
+)
 @ENDPOINT
 @READ_KEY
 @PROJECT

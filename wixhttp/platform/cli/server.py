@@ -80,7 +80,7 @@ __all__ = ["platform_command"]
     default=60.0,
     show_default=True,
     type=click.FloatRange(min=0.001),
-    help="Seconds.",
+    help="Seconds of the window --activation-limit counts activations in.",
 )
 @click.option(
     "--max-unpacked-size",
