@@ -79,14 +79,7 @@ def describe(
     dataclasses, enums, ``datetime``/``date``/``UUID``/``Decimal`` and pydantic models.
     """
     paths = _paths(path)
-    params = dict(path_params or {})
-    if paths is not None:
-        named = {name for template in paths for name in _PARAM.findall(template)}
-        unknown = sorted(set(params) - named)
-        if unknown:
-            raise TypeError(f"describe(): path_params {unknown} are not in path {list(paths)}")
-    elif params:
-        raise TypeError("describe(): path_params needs a path template, e.g. path='{id}'")
+    params = _path_params(paths, path_params or {})
     info = Description(
         summary=summary,
         description=description,
@@ -138,6 +131,18 @@ def _paths(path: str | Sequence[str] | None) -> tuple[str, ...] | None:
     if not cleaned:
         raise TypeError("describe(): path needs at least one template (\"\" is the function's URL)")
     return cleaned
+
+
+def _path_params(paths: tuple[str, ...] | None, params: Mapping[str, Any]) -> dict[str, Any]:
+    if paths is None:
+        if params:
+            raise TypeError("describe(): path_params needs a path template, e.g. path='{id}'")
+        return {}
+    named = {name for template in paths for name in _PARAM.findall(template)}
+    unknown = sorted(set(params) - named)
+    if unknown:
+        raise TypeError(f"describe(): path_params {unknown} are not in path {list(paths)}")
+    return dict(params)
 
 
 def _responses(responses: Mapping[int, Any]) -> dict[int, tuple[Any, str | None]]:

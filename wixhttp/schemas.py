@@ -194,7 +194,7 @@ class SchemaSet:
 
     def _dataclass(self, cls: type) -> Schema:
         hints = _hints(cls)
-        fields = [f for f in dataclasses.fields(cls) if f.init or f.repr]
+        fields = dataclasses.fields(cls)  # all of them: a response writes every field
         properties = {f.name: self.of(hints.get(f.name, f.type)) for f in fields}
         schema: Schema = {"type": "object", "properties": properties}
         required = [
