@@ -227,3 +227,13 @@ def test_a_missing_site_is_one_line(tmp_path: Path) -> None:
     result = run_cli("openapi", str(tmp_path / "nowhere"))
     assert result.returncode == 1
     assert "http_functions.py" in one_line_error(result) or "nowhere" in result.stderr
+
+
+def test_the_readme_example_gives_the_document_it_describes(tmp_path: Path) -> None:
+    readme = (EXAMPLE.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## OpenAPI document\n", 1)[1].split("\n## ", 1)[0]
+    (tmp_path / "http_functions.py").write_text(section.split("```python\n", 1)[1].split("```")[0])
+    paths = document_of(tmp_path)["paths"]
+    assert paths["/_functions/items"]["get"]["parameters"][0]["name"] == "limit"
+    assert "/_functions/item/{item_id}" in paths
+    assert paths["/_functions/items"]["post"]["tags"] == ["items"]
