@@ -11,7 +11,7 @@ from openapi_spec_validator import validate
 
 from tests._sites import ClientFactory, site
 from wixhttp import describe, ok
-from wixhttp.describe import description_of
+from wixhttp.description import description_of
 from wixhttp.loading import load_site
 from wixhttp.openapi import site_document
 

@@ -17,6 +17,7 @@ from tests._sites import SITES, site
 from tests.test_cli import one_line_error
 from wixhttp.loading import SiteLoadError, load_site
 from wixhttp.openapi import build_document, site_document
+from wixhttp.routing import RouteTable
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example_site"
 WIX_ERRORS = {"400": "BadRequest", "413": "PayloadTooLarge", "500": "InternalError",
@@ -237,3 +238,10 @@ def test_the_readme_example_gives_the_document_it_describes(tmp_path: Path) -> N
     assert paths["/_functions/items"]["get"]["parameters"][0]["name"] == "limit"
     assert "/_functions/item/{item_id}" in paths
     assert paths["/_functions/items"]["post"]["tags"] == ["items"]
+
+
+def test_an_empty_route_table_gives_a_valid_document() -> None:
+    # what a console shows while the site does not load
+    document = build_document(RouteTable())
+    validate(document)
+    assert document["paths"] == {}

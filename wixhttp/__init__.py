@@ -5,7 +5,7 @@ Write ``get_<name>``/``post_<name>``/... handlers in ``http_functions.py``; each
 """
 
 from wixhttp.app import create_app
-from wixhttp.describe import describe
+from wixhttp.description import describe
 from wixhttp.request import AsyncRequest, Request, WixHttpFunctionRequest
 from wixhttp.responses import (
     WixHttpFunctionResponse,

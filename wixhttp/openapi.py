@@ -22,7 +22,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any
 
-from wixhttp.describe import UNSET, Description, description_of
+from wixhttp.description import UNSET, Description, description_of
 from wixhttp.loading import LoadedSite
 from wixhttp.routing import FunctionRoute, Handler, RouteTable
 from wixhttp.schemas import SchemaSet, is_optional
