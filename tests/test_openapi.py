@@ -245,3 +245,13 @@ def test_an_empty_route_table_gives_a_valid_document() -> None:
     document = build_document(RouteTable())
     validate(document)
     assert document["paths"] == {}
+
+
+def test_a_document_changed_by_its_reader_leaves_the_next_one_alone() -> None:
+    routes = load_site(site("described")).routes
+    first = build_document(routes)
+    expected = json.dumps(first)
+    for part in first["components"].values():
+        for value in part.values():
+            value.clear()
+    assert json.dumps(build_document(routes)) == expected

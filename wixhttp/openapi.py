@@ -14,6 +14,7 @@ errors wixhttp itself gives are shared responses of the ``Error`` schema.
 
 from __future__ import annotations
 
+import copy
 import functools
 import http
 import inspect
@@ -63,7 +64,8 @@ def build_document(
     note on the prefixes and errors; ``servers`` are base URLs (relative ``/`` by default, so
     the document works behind any host)."""
     schemas = SchemaSet()
-    schemas.components["Error"] = _ERROR_SCHEMA  # taken first: a user's class Error is Error2
+    # taken first: a user's class Error is Error2
+    schemas.components["Error"] = copy.deepcopy(_ERROR_SCHEMA)
     paths: dict[str, dict[str, Any]] = {}
     for name in sorted(routes.functions):
         for method, handler in _methods(routes.functions[name]):
@@ -86,8 +88,8 @@ def build_document(
         "paths": ordered,
         "components": {
             "schemas": dict(sorted(schemas.components.items())),
-            "responses": {name: response for _, name, response in _ERROR_RESPONSES},
-            "parameters": {"SubPath": _SUB_PATH_PARAMETER},
+            "responses": copy.deepcopy({name: response for _, name, response in _ERROR_RESPONSES}),
+            "parameters": {"SubPath": copy.deepcopy(_SUB_PATH_PARAMETER)},
         },
     }
 

@@ -11,6 +11,7 @@ asked for its own schema.
 from __future__ import annotations
 
 import collections.abc as abc
+import copy
 import dataclasses
 import enum
 import inspect
@@ -120,7 +121,7 @@ class SchemaSet:
             return array
         if origin in _OBJECTS:
             values = self.of(args[1]) if len(args) == 2 else {}
-            return {"type": "object", "additionalProperties": values} if values else _OBJECT
+            return {"type": "object", "additionalProperties": values} if values else dict(_OBJECT)
         if isinstance(origin, type):  # a generic class of the user's: its plain schema
             return self._class(origin)
         return {}
@@ -154,7 +155,7 @@ class SchemaSet:
             if issubclass(cls, scalar):
                 return dict(schema)
         if issubclass(cls, bytes | bytearray | memoryview):
-            return dict(_BUFFER)
+            return copy.deepcopy(_BUFFER)
         if issubclass(cls, dict | abc.Mapping):
             return dict(_OBJECT)
         if issubclass(cls, list | tuple | set | frozenset):
