@@ -15,6 +15,7 @@ PUBLIC = [
     "bad_request",
     "create_app",
     "created",
+    "describe",
     "forbidden",
     "notFound",
     "not_found",

@@ -5,6 +5,7 @@ Write ``get_<name>``/``post_<name>``/... handlers in ``http_functions.py``; each
 """
 
 from wixhttp.app import create_app
+from wixhttp.description import describe
 from wixhttp.request import AsyncRequest, Request, WixHttpFunctionRequest
 from wixhttp.responses import (
     WixHttpFunctionResponse,
@@ -31,6 +32,7 @@ __all__ = [
     "bad_request",
     "create_app",
     "created",
+    "describe",
     "forbidden",
     "notFound",
     "not_found",

@@ -26,6 +26,7 @@ from wixhttp.app import WixHttpApp, create_app
 from wixhttp.loading import ENTRYPOINT, LoadedSite, SiteLoadError, load_site, resolve_site
 from wixhttp.logs import LOG_FORMATS
 from wixhttp.logs import install as install_logging
+from wixhttp.openapi import site_document
 from wixhttp.reload import EnvFile, Reloader
 from wixhttp.settings import Settings, SettingsError
 
@@ -286,6 +287,51 @@ def routes(site: str, as_json: bool) -> None:
 
 
 _HEADER = {"name": "FUNCTION", "method": "METHOD", "handler": "HANDLER"}
+
+
+@main.command()
+@SITE
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    help="Write the document to this file instead of printing it.",
+)
+@click.option("--title", help="The API's title (default: the site folder's name).")
+@click.option(
+    "--version",
+    "api_version",
+    help="The API's version (default: __version__ in http_functions.py, else 0.0.0).",
+)
+@click.option(
+    "--server",
+    "servers",
+    multiple=True,
+    help="A base URL the site is served at, e.g. https://api.example.com; repeatable "
+    "(default: /, wherever the document is served from).",
+)
+def openapi(
+    site: str,
+    output: str | None,
+    title: str | None,
+    api_version: str | None,
+    servers: tuple[str, ...],
+) -> None:
+    """Print SITE's OpenAPI 3.1 document as JSON: one path per function, one operation per
+    method, from the handlers' docstrings and @describe."""
+    with _one_line_errors():
+        loaded = load_site(_entry(site))
+    document = site_document(loaded, title=title, version=api_version, servers=servers or ("/",))
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
+    operations = sum(m != "parameters" for item in document["paths"].values() for m in item)
+    click.echo(f"wrote {output}: {len(document['paths'])} paths, {operations} operations")
 
 
 @main.command()
