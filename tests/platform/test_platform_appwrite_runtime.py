@@ -177,6 +177,7 @@ def test_an_exception_in_main_is_a_500_and_a_missing_return_is_named(
     raised = functions.create_execution(starter, path="/missing")
     assert raised.responsestatuscode == 500 and raised.status.value == "failed"
     assert "ValueError: Missing required fields: name" in raised.errors
+    assert 'File "src/utils.py", line ' in raised.errors  # relative to the deployment
     nothing = functions.create_execution(starter, path="/nothing")
     assert nothing.responsestatuscode == 500
     assert "Return statement missing." in nothing.errors

@@ -52,7 +52,9 @@ def _load(args: argparse.Namespace) -> ASGIApp:
         code = site.parents[len(parts) - 1]
         entrypoint = "/".join(parts)
         main = load_main(code, entrypoint)
-        return RuntimeApp(main, timeout=args.timeout, max_body_size=args.max_body_size)
+        return RuntimeApp(
+            main, timeout=args.timeout, max_body_size=args.max_body_size, code=code
+        )
 
     from wixhttp.app import create_app
 

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
@@ -38,7 +40,8 @@ class _TooLarge(Exception):
 
 class RuntimeApp:
     """Serves ``main`` (sync functions run in a thread, async ones on the loop), each call
-    bounded by ``timeout`` seconds and each body by ``max_body_size`` bytes."""
+    bounded by ``timeout`` seconds and each body by ``max_body_size`` bytes; ``code`` is the
+    code folder, which tracebacks in the errors leave out of the paths they show."""
 
     def __init__(
         self,
@@ -46,10 +49,13 @@ class RuntimeApp:
         *,
         timeout: float | None = None,
         max_body_size: int | None = None,
+        code: Path | None = None,
     ) -> None:
         self.main = main
         self.timeout = timeout
         self.max_body_size = max_body_size
+        # Tracebacks name the user's files relative to the code folder, as the build logs do.
+        self._code_prefix = f"{code.resolve()}{os.sep}" if code is not None else ""
         self._is_async = inspect.iscoroutinefunction(main)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,7 +96,10 @@ class RuntimeApp:
             context.error("Execution timed out.")
             return context.res.text("", 500)
         except Exception as exc:  # noqa: BLE001 - the user's exception, reported as Appwrite does
-            context.error("".join(traceback.format_exception(exc)).rstrip("\n"))
+            text = "".join(traceback.format_exception(exc)).rstrip("\n")
+            if self._code_prefix:
+                text = text.replace(self._code_prefix, "")
+            context.error(text)
             return context.res.text("", 500)
         if output is None:
             context.error(_NO_RETURN)
