@@ -25,9 +25,11 @@ from tests.platform._support import (
 STARTER_LOG = 'Hello, Logs! 1 {"a":1} [1,"two"]\n'
 
 
-def _deploy_appwrite(functions: Functions, site: str, commands: str | None = None) -> str:
+def _deploy_appwrite(
+    functions: Functions, site: str, commands: str | None = None, timeout: int = 5
+) -> str:
     function_id = unique_id("aw")
-    functions.create(function_id, function_id, RUNTIME, execute=["any"], timeout=5)
+    functions.create(function_id, function_id, RUNTIME, execute=["any"], timeout=timeout)
     created = functions.create_deployment(
         function_id,
         InputFile.from_bytes(make_bundle(site), "code.tar.gz"),
@@ -47,7 +49,7 @@ def starter(functions: Functions) -> str:
 
 @pytest.fixture(scope="module")
 def async_main(functions: Functions) -> str:
-    return _deploy_appwrite(functions, "appwrite_async")
+    return _deploy_appwrite(functions, "appwrite_async", timeout=1)
 
 
 @pytest.fixture
@@ -151,8 +153,13 @@ def test_package_relative_imports_static_files_and_installed_requirements_work(
     assert web.get(f"{base}/dependency").text == "MadeByPip"
 
 
-def test_main_sees_the_variables_appwrite_sets(web: httpx.Client, starter: str) -> None:
+def test_main_sees_the_variables_appwrite_sets_which_a_function_variable_cannot_override(
+    functions: Functions, web: httpx.Client, starter: str
+) -> None:
+    functions.create_variable(starter, unique_id("var"), "APPWRITE_FUNCTION_ID", "spoofed")
+    functions.create_variable(starter, unique_id("var"), "APPWRITE_GREETING", "hi")
     env = web.get(f"/functions/{starter}/_functions/env").json()
+    assert env["APPWRITE_GREETING"] == "hi"  # the variable is there, the worker restarted
     assert env["APPWRITE_FUNCTION_ID"] == starter
     assert env["APPWRITE_FUNCTION_PROJECT_ID"] == "default"
     assert env["APPWRITE_FUNCTION_RUNTIME_NAME"] == "Python"
@@ -203,3 +210,11 @@ def test_an_async_main_is_awaited_in_sync_and_async_executions(
     failed = functions.create_execution(async_main, path="/boom")
     assert failed.responsestatuscode == 500
     assert "RuntimeError: async main failed" in failed.errors
+
+
+def test_an_async_main_past_the_functions_timeout_fails_with_a_500(
+    functions: Functions, async_main: str
+) -> None:
+    execution = functions.create_execution(async_main, path="/slow")
+    assert execution.status.value == "failed" and execution.responsestatuscode == 500
+    assert execution.errors == "Execution timed out.\n"
