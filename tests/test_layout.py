@@ -21,7 +21,19 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(["config", "errors", "models", "calls", "queries", "capture"], 1),
     # infrastructure: persistence, processes, files, caches
     **dict.fromkeys(
-        ["store", "writer", "workers", "worker_client", "archive", "targets", "auth", "bus"],
+        [
+            "store",
+            "writer",
+            "workers",
+            "worker_client",
+            "archive",
+            "targets",
+            "auth",
+            "bus",
+            "processes",
+            "entry",
+            "runtime",
+        ],
         2,
     ),
     # services: the rules, no HTTP

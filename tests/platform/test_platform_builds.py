@@ -1,4 +1,5 @@
-"""Safe extraction of deployment archives (unit tests), and one malicious upload end to end."""
+"""Safe extraction of deployment archives (unit tests), one malicious upload end to end, and what
+a build's logs say: the style it found, no server paths, no asyncio noise when canceled."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from appwrite.enums.runtime import Runtime
 from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
 
-from tests.platform._support import unique_id, wait_for_build
+from tests.platform._support import PlatformProcess, unique_id, wait_for_build
 from wixhttp.platform.archive import ArchiveError, extract_archive
 
 
@@ -139,3 +140,74 @@ def test_a_traversal_archive_uploaded_through_the_sdk_fails_its_build(
     assert failed.status.value == "failed"
     assert "'..' path components are not allowed" in failed.buildlogs
     assert functions.get(function_id).deploymentid == ""
+
+
+def _build(functions: Functions, code: bytes, **options: str) -> tuple[str, str]:
+    """Upload ``code`` to a new function; its (function id, deployment id)."""
+    function_id = unique_id()
+    functions.create(function_id, "builds", Runtime.PYTHON_3_11)
+    created = functions.create_deployment(
+        function_id, InputFile.from_bytes(code, "code.tar.gz"), True, **options
+    )
+    return function_id, created.id
+
+
+def test_a_wix_build_log_names_the_style_and_its_handlers(
+    functions: Functions, bundle: Callable[..., bytes]
+) -> None:
+    function_id, deployment_id = _build(functions, bundle("hello"))
+    built = wait_for_build(functions, function_id, deployment_id)
+    assert built.status.value == "ready"
+    assert "Wix HTTP functions: 5 handlers" in built.buildlogs
+    assert "/_functions/hello  GET" in built.buildlogs
+    assert "Appwrite runtime" not in built.buildlogs
+
+
+def test_a_failed_builds_logs_name_the_users_files_not_the_servers_paths(
+    functions: Functions, platform: PlatformProcess, bundle: Callable[..., bytes]
+) -> None:
+    function_id, deployment_id = _build(functions, bundle("import_error"))
+    failed = wait_for_build(functions, function_id, deployment_id)
+    assert failed.status.value == "failed"
+    logs = failed.buildlogs
+    assert "http_functions.py" in logs and "wixhttp_no_such_module" in logs
+    for server_path in {str(platform.data_dir), str(platform.data_dir.resolve())}:
+        assert server_path not in logs
+    assert str(Path(__file__).resolve().parents[2]) not in logs  # the server's own checkout
+
+
+def test_an_appwrite_entrypoint_without_main_reachable_fails_with_the_import_error(
+    functions: Functions, tmp_path: Path
+) -> None:
+    source = _archive(
+        tmp_path / "broken.tar.gz",
+        _file("src/main.py", b"from .missing import helper\n\ndef main(context):\n    pass\n"),
+    )
+    function_id, deployment_id = _build(
+        functions, source.read_bytes(), entrypoint="src/main.py"
+    )
+    failed = wait_for_build(functions, function_id, deployment_id)
+    assert failed.status.value == "failed"
+    assert "ModuleNotFoundError: No module named 'function.src.missing'" in failed.buildlogs
+    assert 'File "src/main.py", line 1' in failed.buildlogs
+
+
+def test_canceling_a_build_logs_no_unretrieved_exception(
+    functions: Functions, platform: PlatformProcess, bundle: Callable[..., bytes]
+) -> None:
+    function_id, deployment_id = _build(functions, bundle("hello"), commands="sleep 30")
+    deadline = time.monotonic() + 20
+    while functions.get_deployment(function_id, deployment_id).status.value != "building":
+        assert time.monotonic() < deadline, "the build never started"
+        time.sleep(0.05)
+    time.sleep(0.3)  # inside the commands step
+    functions.update_deployment_status(function_id, deployment_id)
+    canceled = wait_for_build(functions, function_id, deployment_id)
+    assert canceled.status.value == "canceled"
+    # The builder writes this once its task has unwound: asyncio reports a lost exception when
+    # the future is freed, which by then has happened.
+    while "Build canceled" not in functions.get_deployment(function_id, deployment_id).buildlogs:
+        assert time.monotonic() < deadline, "the builder never noticed the cancel"
+        time.sleep(0.05)
+    log = platform.log_path.read_text(errors="replace")
+    assert "exception was never retrieved" not in log

@@ -8,17 +8,22 @@ Steps, each logged into ``buildLogs``:
    into the logs. ``pip install`` installs into the deployment's own ``.deps`` directory
    (``PIP_TARGET``), which is on the worker's ``PYTHONPATH``.
 3. **Byte-compile** the code (``compileall``): syntax errors anywhere fail the build.
-4. **Import check** in a separate process (``python -m wixhttp.platform.builds inspect``): the
-   entrypoint is loaded exactly as a worker would load it; an import error or a module with no
-   handlers fails the build with the traceback in the logs, otherwise its routes are recorded.
+4. **Import check** in a separate process (``python -m wixhttp.platform.entry``): the
+   entrypoint is loaded exactly as a worker would load it, in the style it is written in (an
+   Appwrite ``main(context)`` or Wix HTTP functions, see :mod:`wixhttp.platform.entry`); an
+   import error, a missing ``main`` or a module with no handlers fails the build with the
+   traceback in the logs, otherwise the style (and the Wix routes) are logged and recorded.
+
+The logs never show the server's own paths: the code folder reads as ``.`` and the data
+directory and the server's installation are named, not spelled out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
+import os
 import shutil
 import sys
 import time
@@ -26,10 +31,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import wixhttp
 from wixhttp.platform.archive import ArchiveError, directory_size, extract_archive
 from wixhttp.platform.config import BuildConfig, Paths
+from wixhttp.platform.entry import APPWRITE, MARKER, parse_found
+from wixhttp.platform.processes import run_process
 from wixhttp.platform.store import DeploymentRow, Store
-from wixhttp.platform.workers import kill_group, worker_env
+from wixhttp.platform.workers import worker_env
 
 __all__ = ["BuildFailed", "BuildLog", "Builder"]
 
@@ -39,65 +47,40 @@ LOG_LIMIT = 1_000_000
 LOG_TRUNCATED = f"[WARNING] Logs truncated. The output exceeded {LOG_LIMIT} characters.\n"
 
 
-# -- processes -----------------------------------------------------------------------------------
-
-
-async def _run(
-    args: list[str] | str,
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    timeout: float,
-    output: Callable[[str], None],
-) -> int | None:
-    """Run a process (a shell command if ``args`` is a string), feeding its combined output
-    to ``output`` line by line. Returns the exit code, or ``None`` if it timed out (it and its
-    children are killed)."""
-    options: dict[str, Any] = {
-        "cwd": cwd,
-        "env": dict(env),
-        "stdin": asyncio.subprocess.DEVNULL,
-        "stdout": asyncio.subprocess.PIPE,
-        "stderr": asyncio.subprocess.STDOUT,
-        "start_new_session": True,
-    }
-    if isinstance(args, str):
-        process = await asyncio.create_subprocess_shell(args, **options)
-    else:
-        process = await asyncio.create_subprocess_exec(*args, **options)
-    assert process.stdout is not None
-
-    async def pump() -> None:
-        assert process.stdout is not None
-        while True:
-            line = await process.stdout.readline()
-            if not line:
-                return
-            output(line.decode("utf-8", "replace").rstrip("\n"))
-
-    try:
-        await asyncio.wait_for(asyncio.gather(pump(), process.wait()), timeout)
-    except asyncio.TimeoutError:
-        await kill_group(process)
-        return None
-    except asyncio.CancelledError:
-        await kill_group(process)
-        raise
-    return process.returncode
-
-
 # -- the build queue -----------------------------------------------------------------------------
 
 
-class BuildLog:
-    """Build output, tail-capped at 1,000,000 characters like Appwrite's."""
+#: Where the server's code is installed, as build logs name it instead of its path.
+_SERVER_DIR = str(Path(wixhttp.__file__).resolve().parent.parent)
 
-    def __init__(self) -> None:
+
+class BuildLog:
+    """Build output, tail-capped at 1,000,000 characters like Appwrite's.
+
+    ``code`` (the deployment's code folder) reads as ``.`` in what is added, ``data`` (the data
+    directory) as ``<data>`` and the folder the server is installed in as ``<server>``: a
+    user reading the logs of a failed build learns about their code, not the server's disk."""
+
+    def __init__(self, code: Path | None = None, data: Path | None = None) -> None:
         self._parts: list[str] = []
         self._size = 0
         self._truncated = False
+        hidden: dict[str, str] = {}
+        if code is not None:
+            for path in {str(code), str(code.resolve())}:
+                hidden[path + os.sep] = ""
+                hidden[path] = "."
+        if data is not None:
+            for path in {str(data), str(data.resolve())}:
+                hidden[path] = "<data>"
+        hidden[_SERVER_DIR] = "<server>"
+        # Longest first, so a folder inside another is replaced before its parent.
+        self._hidden = sorted(hidden.items(), key=lambda item: -len(item[0]))
 
     def add(self, line: str) -> None:
+        for path, name in self._hidden:
+            if path in line:
+                line = line.replace(path, name)
         self._parts.append(line + "\n")
         self._size += len(line) + 1
         while self._size > LOG_LIMIT and self._parts:
@@ -230,7 +213,8 @@ class Builder:
         fn_id: str = deployment["function_id"]
         mine = {"claimed_by": self.node}
         started = time.monotonic()
-        logs = BuildLog()
+        code = self.paths.code(fn_id, dep_id)
+        logs = BuildLog(code, self.paths.root)
         for line in str(deployment.get("build_logs") or "").splitlines():
             logs.add(line)  # e.g. a note that the platform restarted mid-build
         logs.step(f"Build of deployment {dep_id} started on node {self.node}")
@@ -242,7 +226,6 @@ class Builder:
         )
         if row is None:
             return
-        code = self.paths.code(fn_id, dep_id)
         status = "failed"
         routes: list[dict[str, Any]] = []
         try:
@@ -277,16 +260,16 @@ class Builder:
 
     async def _steps(self, deployment: Row, code: Path, logs: BuildLog) -> list[dict[str, Any]]:
         """Extract, run the commands, byte-compile, load: the routes, or :class:`BuildFailed`."""
-        entry = await self._extract(deployment, code, logs)
+        await self._extract(deployment, code, logs)
         env = worker_env(code, {"PIP_TARGET": str(code / ".deps")})
         commands = deployment["commands"].strip()
         if commands:
             await self._run_commands(commands, code, env, logs)
         await self._compile(code, env, logs)
-        return await self._load(deployment["entrypoint"], entry, code, env, logs)
+        return await self._load(deployment["entrypoint"], code, env, logs)
 
-    async def _extract(self, deployment: Row, code: Path, logs: BuildLog) -> Path:
-        """Unpack the source into ``code``; the entrypoint's path."""
+    async def _extract(self, deployment: Row, code: Path, logs: BuildLog) -> None:
+        """Unpack the source into ``code`` and check the entrypoint is a file in it."""
         source = self.paths.source(deployment["function_id"], deployment["id"])
         if code.exists():
             await asyncio.to_thread(shutil.rmtree, code, True)
@@ -310,13 +293,12 @@ class Builder:
                 f"entrypoint {entrypoint!r} is not a file in the archive; set --entrypoint "
                 "or put it at the archive's root"
             )
-        return entry
 
     async def _run_commands(
         self, commands: str, code: Path, env: Mapping[str, str], logs: BuildLog
     ) -> None:
         logs.step(f"Running commands: {commands}")
-        rc = await _run(
+        rc = await run_process(
             commands,
             cwd=code,
             env=env,
@@ -332,7 +314,7 @@ class Builder:
         logs.step("Byte-compiling")
         compile_env = {**env}
         compile_env.pop("PYTHONDONTWRITEBYTECODE", None)
-        rc = await _run(
+        rc = await run_process(
             [sys.executable, "-m", "compileall", "-q", "-x", r"[/\\]\.deps[/\\]", "."],
             cwd=code,
             env=compile_env,
@@ -343,13 +325,14 @@ class Builder:
             raise BuildFailed("byte-compiling failed (see the errors above)")
 
     async def _load(
-        self, entrypoint: str, entry: Path, code: Path, env: Mapping[str, str], logs: BuildLog
+        self, entrypoint: str, code: Path, env: Mapping[str, str], logs: BuildLog
     ) -> list[dict[str, Any]]:
-        """Load the entrypoint in a separate process (``inspect`` below); its routes."""
+        """Load the entrypoint in a separate process (:mod:`wixhttp.platform.entry`); the
+        Wix routes it serves (none for an Appwrite ``main``)."""
         logs.step(f"Loading {entrypoint} in a separate process")
         lines: list[str] = []
-        rc = await _run(
-            [sys.executable, "-m", "wixhttp.platform.builds", "inspect", str(entry)],
+        rc = await run_process(
+            [sys.executable, "-m", "wixhttp.platform.entry", str(code), entrypoint],
             cwd=code,
             env=env,
             timeout=self.config.check_timeout,
@@ -359,39 +342,18 @@ class Builder:
             raise BuildFailed(
                 f"loading the entrypoint took longer than {self.config.check_timeout:g} s"
             )
-        marker = next((ln for ln in reversed(lines) if ln.startswith(_ROUTES_MARKER)), None)
+        marker = next((ln for ln in reversed(lines) if ln.startswith(MARKER)), None)
         for line in lines:
-            if not line.startswith(_ROUTES_MARKER):
+            if not line.startswith(MARKER):
                 logs.add(line)
         if rc != 0 or marker is None:
             raise BuildFailed(f"{entrypoint} could not be loaded (see the error above)")
-        routes: list[dict[str, Any]] = json.loads(marker[len(_ROUTES_MARKER) :])
-        for route in routes:
+        found = parse_found(marker)
+        if found.style == APPWRITE:
+            logs.step(f"Appwrite runtime: main(context) in {entrypoint}")
+            return []
+        count = len(found.routes)
+        logs.step(f"Wix HTTP functions: {count} handler{'' if count == 1 else 's'}")
+        for route in found.routes:
             logs.add(f"  /_functions/{route['name']}  {', '.join(route['methods'])}")
-        return routes
-
-
-_ROUTES_MARKER = "WIXHTTP-ROUTES "
-
-
-def _inspect(entry: str) -> int:
-    """Load ``entry`` as a worker would; print its routes (or the error) and exit."""
-    from wixhttp.loading import SiteLoadError, load_routes
-
-    try:
-        table = load_routes(entry)
-    except SiteLoadError as exc:
-        print(str(exc), flush=True)
-        if exc.details and exc.details != str(exc):
-            print(exc.details.rstrip(), flush=True)
-        return 2
-    routes = [{"name": r.name, "methods": list(r.methods)} for r in table.functions.values()]
-    print(_ROUTES_MARKER + json.dumps(routes), flush=True)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover - run as a subprocess by Builder
-    if len(sys.argv) == 3 and sys.argv[1] == "inspect":
-        sys.exit(_inspect(sys.argv[2]))
-    print("usage: python -m wixhttp.platform.builds inspect ENTRY", file=sys.stderr)
-    sys.exit(64)
+        return found.routes

@@ -114,7 +114,9 @@ class Targets:
         code = self.paths.code(function["id"], deployment["id"])
         runtime = function["runtime"]
         _key, _, version = runtime.rpartition("-")
-        env = {
+        # Appwrite's own variables come last: a function variable cannot override them.
+        env = {v["key"]: v["value"] for v in variables}
+        env |= {
             "APPWRITE_FUNCTION_API_ENDPOINT": self.endpoint,
             "APPWRITE_FUNCTION_ID": function["id"],
             "APPWRITE_FUNCTION_NAME": function["name"],
@@ -127,8 +129,9 @@ class Targets:
             "APPWRITE_VERSION": "1.9.6",
             "APPWRITE_REGION": "default",
             "APPWRITE_DEPLOYMENT_TYPE": deployment["type"],
+            # The runtime's: the entrypoint relative to the code folder.
+            "OPEN_RUNTIMES_ENTRYPOINT": deployment["entrypoint"],
         }
-        env.update({v["key"]: v["value"] for v in variables})
         return WorkerSpec(
             function_id=function["id"],
             deployment_id=deployment["id"],

@@ -3,7 +3,9 @@
 ``python -m wixhttp.platform.worker --site CODE/http_functions.py --uds SOCK [--timeout S]
 [--parent-pid PID]``
 
-Started by :mod:`wixhttp.platform.workers`, one process per (function, deployment). It exits
+Started by :mod:`wixhttp.platform.workers`, one process per (function, deployment): an Appwrite
+``main(context)`` is served by :mod:`wixhttp.platform.runtime`, Wix HTTP functions by the core
+app (:mod:`wixhttp.platform.entry` tells which). It exits
 when its parent (the platform) goes away, so a killed platform leaves no workers behind.
 """
 
@@ -14,8 +16,16 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["main"]
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+__all__ = ["ENTRYPOINT_ENV", "main"]
+
+#: The environment variable naming the entrypoint relative to the code folder (the runtime's).
+ENTRYPOINT_ENV = "OPEN_RUNTIMES_ENTRYPOINT"
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -24,6 +34,35 @@ def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(0)
+
+
+def _load(args: argparse.Namespace) -> ASGIApp:
+    """The deployment's app: an Appwrite ``main(context)`` behind the runtime adapter, or the
+    core app serving Wix HTTP functions (see :mod:`wixhttp.platform.entry`)."""
+    from wixhttp.platform.entry import APPWRITE, detect_style
+
+    site = Path(os.path.abspath(args.site))
+    if detect_style(site) == APPWRITE:
+        from wixhttp.platform.runtime import RuntimeApp, load_main
+
+        # The entrypoint relative to the code folder, as the platform sets it for the runtime.
+        parts = Path(os.environ.get(ENTRYPOINT_ENV, "")).parts
+        if not parts or site.parts[-len(parts) :] != parts:
+            parts = (site.name,)
+        code = site.parents[len(parts) - 1]
+        entrypoint = "/".join(parts)
+        main = load_main(code, entrypoint)
+        return RuntimeApp(
+            main, timeout=args.timeout, max_body_size=args.max_body_size, code=code
+        )
+
+    from wixhttp.app import create_app
+
+    # Only the platform can reach this private socket, so the X-Forwarded-For it sets (the
+    # real caller's address) is believed.
+    return create_app(
+        args.site, timeout=args.timeout, max_body_size=args.max_body_size, trusted_proxies="*"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +79,6 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
-    from wixhttp.app import create_app
-    from wixhttp.loading import SiteLoadError
     from wixhttp.platform.capture import CaptureMiddleware
     from wixhttp.platform.capture import install as install_capture
 
@@ -49,19 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(site_dir)
     install_capture()
     try:
-        # Only the platform can reach this private socket, so the X-Forwarded-For it sets
-        # (the real caller's address) is believed.
-        core = create_app(
-            args.site,
-            timeout=args.timeout,
-            max_body_size=args.max_body_size,
-            trusted_proxies="*",
-        )
-    except SiteLoadError as exc:
+        app = _load(args)
+    except Exception as exc:  # noqa: BLE001 - a load error ends the worker, said in its log
         print(f"wixhttp worker: {exc}", file=sys.stderr, flush=True)
         return 3
     config = uvicorn.Config(
-        CaptureMiddleware(core),
+        CaptureMiddleware(app),
         proxy_headers=False,
         uds=args.uds,
         log_config=None,
