@@ -22,6 +22,8 @@ from wixhttp.platform.api.context import Services, error_response
 from wixhttp.platform.api.deployments import DeploymentsApi
 from wixhttp.platform.api.executions import ExecutionsApi
 from wixhttp.platform.api.functions import FunctionsApi
+from wixhttp.platform.api.health import HealthApi
+from wixhttp.platform.api.proxy_rules import ProxyRulesApi
 from wixhttp.platform.api.variables import VariablesApi
 from wixhttp.platform.errors import AppwriteError, WixError
 from wixhttp.platform.store import CursorNotFound
@@ -40,6 +42,8 @@ def routes(services: Services) -> list[Route]:
         *DeploymentsApi(services).routes(fn),
         *ExecutionsApi(services).routes(fn),
         *ActivationsApi(services).routes(),
+        *HealthApi(services).routes(),
+        *ProxyRulesApi(services).routes(),
     ]
 
 

@@ -70,6 +70,8 @@ class DeploymentsApi(Resource):
                 or "http_functions.py",
                 "commands": fields.string("commands", max_length=8192) or function["commands"],
                 "activate": fields.boolean("activate", False),
+                # As Appwrite: the CLI says so in its SDK headers; any other upload is manual.
+                "type": "cli" if request.headers.get("x-sdk-language") == "cli" else "manual",
             }
             deployments = self.services.deployments
             if chunk_range is None:
