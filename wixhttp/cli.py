@@ -140,7 +140,7 @@ def dev(
     env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
     with _one_line_errors():
         settings = Settings.resolve(debug=True, timeout=timeout, max_body_size=max_body_size)
-    app = WixHttpApp(None, settings)
+    app = WixHttpApp(None, settings, console=True)
     reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
     reloader.load_initial()
     config = uvicorn.Config(
@@ -154,6 +154,8 @@ def dev(
         proxy_headers=False,  # X-Forwarded-* are wixhttp's call (trusted_proxies), not uvicorn's
     )
     server = uvicorn.Server(config)
+    if app.console is not None:  # open live feeds end when the server stops, not hold it up
+        app.console.feed.stopping = lambda: server.should_exit
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -165,8 +167,13 @@ def dev(
             await watcher
 
     log.info("wixhttp dev: watching %s (Ctrl+C to stop)", entry.parent)
+    log.info("console: http://%s:%d/_wixhttp/", _url_host(host), port)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down, quietly
         asyncio.run(run())
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 #: The site ``serve`` checked, reused by its one in-process worker (so the site's import-time
@@ -180,9 +187,14 @@ def serve_factory() -> WixHttpApp:
     because ``--workers`` starts fresh processes (``serve`` passes its options in the
     environment)."""
     install_logging(log_format=os.environ.get("WIXHTTP_LOG_FORMAT", "text"))
+    console = os.environ.get(CONSOLE_ENV) == "1"
     if _checked_site is not None:
-        return WixHttpApp(_checked_site, Settings.resolve(debug=False))
-    return create_app(os.environ["WIXHTTP_SITE"], debug=False)
+        return WixHttpApp(_checked_site, Settings.resolve(debug=False), console=console)
+    return create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+
+
+#: How ``serve --console`` reaches its workers (fresh processes under ``--workers``).
+CONSOLE_ENV = "WIXHTTP_SERVE_CONSOLE"
 
 
 @main.command()
@@ -204,6 +216,12 @@ def serve_factory() -> WixHttpApp:
     type=click.IntRange(0),
     help="Seconds in-flight requests get to finish on shutdown.",
 )
+@click.option(
+    "--console",
+    is_flag=True,
+    help="Serve the console (functions, try-it, live feed) at /_wixhttp/, as dev does. "
+    "Anyone who reaches the server can use it: keep it on a private address.",
+)
 @TIMEOUT
 @MAX_BODY_SIZE
 @LOG_FORMAT
@@ -214,6 +232,7 @@ def serve(
     workers: int,
     uds: str | None,
     graceful_timeout: int,
+    console: bool,
     timeout: float | None,
     max_body_size: int | None,
     log_format: str,
@@ -228,6 +247,7 @@ def serve(
     if max_body_size is not None:
         os.environ["WIXHTTP_MAX_BODY_SIZE"] = str(max_body_size)
     os.environ["WIXHTTP_LOG_FORMAT"] = log_format
+    os.environ[CONSOLE_ENV] = "1" if console else "0"
     global _checked_site
     with _one_line_errors():
         Settings.resolve()
