@@ -56,9 +56,10 @@ def _where(handler: Handler, directory: Path | None) -> str:
     location = handler.location
     if directory is not None and handler.file:
         try:
-            location = location.replace(handler.file, str(Path(handler.file).relative_to(directory)))
+            relative = str(Path(handler.file).relative_to(directory))
         except ValueError:
-            pass
+            return location
+        location = location.replace(handler.file, relative)
     return location
 
 

@@ -76,7 +76,7 @@ class Feed:
         """Serve one ``text/event-stream`` until the browser leaves or the server stops."""
         queue: asyncio.Queue[bytes] = asyncio.Queue(QUEUE_SIZE)
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        await send({"type": "http.response.body", "body": b"retry: 1000\n\n", "more_body": True})
+        await _write(send, b"retry: 1000\n\n")  # a dropped stream is reopened after 1 s
         self.subscribers.add(queue)
         left = asyncio.ensure_future(_disconnected(receive))
         try:
@@ -92,19 +92,24 @@ class Feed:
         idle = 0.0
         while not left.done() and not self.stopping():
             get = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({get, left}, timeout=WAKE_SECONDS)
+            waiting: set[asyncio.Future[Any]] = {get, left}
+            done, _ = await asyncio.wait(waiting, timeout=WAKE_SECONDS)
             if get not in done:
                 get.cancel()
                 idle += WAKE_SECONDS
                 if idle >= HEARTBEAT_SECONDS:
                     idle = 0.0
-                    await send({"type": "http.response.body", "body": b": -\n\n", "more_body": True})
+                    await _write(send, b": -\n\n")
                 continue
             idle = 0.0
             frames = [get.result()]
             while not queue.empty():  # what piled up goes in one write
                 frames.append(queue.get_nowait())
-            await send({"type": "http.response.body", "body": b"".join(frames), "more_body": True})
+            await _write(send, b"".join(frames))
+
+
+async def _write(send: Send, data: bytes) -> None:
+    await send({"type": "http.response.body", "body": data, "more_body": True})
 
 
 async def _disconnected(receive: Receive) -> None:

@@ -15,7 +15,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+from wixhttp.request import WixHttpFunctionRequest
+from wixhttp.routing import Handler
 
 __all__ = ["TRACE_HEADER", "TraceHandler", "Traces", "current_trace", "traced"]
 
@@ -30,7 +33,7 @@ current_trace: ContextVar[list[dict[str, Any]] | None] = ContextVar(
     "wixhttp_console_trace", default=None
 )
 
-R = TypeVar("R")
+Run = TypeVar("Run", bound=Callable[[Handler, WixHttpFunctionRequest], Awaitable[Any]])
 
 
 class TraceHandler(logging.Handler):
@@ -79,12 +82,10 @@ def install_handler() -> None:
         root.addHandler(TraceHandler())
 
 
-def traced(
-    run: Callable[[Any, Any], Awaitable[R]], traces: Traces
-) -> Callable[[Any, Any], Awaitable[R]]:
+def traced(run: Run, traces: Traces) -> Run:
     """``run`` (the app's handler call), tracing the requests tagged with :data:`TRACE_HEADER`."""
 
-    async def run_traced(handler: Any, request: Any) -> R:
+    async def run_traced(handler: Handler, request: WixHttpFunctionRequest) -> Any:
         trace_id = request.headers.get(TRACE_HEADER)
         trace = traces.start(trace_id) if trace_id else None
         if trace is None:
@@ -99,7 +100,7 @@ def traced(
         finally:
             current_trace.reset(token)
 
-    return run_traced
+    return cast(Run, run_traced)
 
 
 def _ended(exc: BaseException) -> str:

@@ -161,7 +161,7 @@
         var lines = [];
         r.headers.forEach(function (v, k) { lines.push(k + ": " + v); });
         $("response-headers").textContent = lines.join("\n");
-        $("response-body").textContent = pretty(text);
+        $("response-body").textContent = text ? pretty(text) : "(empty body)";
         return showOutput(id);
       });
     }, function (err) {
