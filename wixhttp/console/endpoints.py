@@ -11,16 +11,29 @@ import inspect
 import json
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import Receive, Scope, Send
 
 from wixhttp.errorpage import RELOAD_STATE_PATH, error_page, reload_state
-from wixhttp.routing import Handler
+from wixhttp.loading import LoadedSite, SiteLoadError
+from wixhttp.routing import Handler, RouteTable
+from wixhttp.settings import Settings
 
 if TYPE_CHECKING:
-    from wixhttp.app import WixHttpApp
     from wixhttp.console import Console
+
+
+class App(Protocol):
+    """What the console reads of the app (:class:`wixhttp.app.WixHttpApp`)."""
+
+    site: LoadedSite | None
+    routes: RouteTable
+    load_error: SiteLoadError | None
+    generation: int
+    live_reload: bool
+    settings: Settings
+    console: Console | None
 
 __all__ = ["PREFIX", "catalog", "serve_path"]
 
@@ -63,7 +76,7 @@ def _where(handler: Handler, directory: Path | None) -> str:
     return location
 
 
-def catalog(app: WixHttpApp) -> dict[str, Any]:
+def catalog(app: App) -> dict[str, Any]:
     """The site's functions as the page lists them, and its load error if it has one."""
     directory = app.site.directory if app.site else None
     functions = []
@@ -92,7 +105,7 @@ def catalog(app: WixHttpApp) -> dict[str, Any]:
     }
 
 
-def _load_error(app: WixHttpApp, scope: Scope) -> _Reply:
+def _load_error(app: App, scope: Scope) -> _Reply:
     error = app.load_error
     if error is None:
         return _reply(b"<p>The site loaded.</p>", _TYPES[".html"], 404)
@@ -122,7 +135,7 @@ def _static(name: str) -> _Reply:
     return _reply(data, _TYPES[Path(name).suffix])
 
 
-def _console_reply(app: WixHttpApp, console: Console, scope: Scope, rest: str) -> _Reply | None:
+def _console_reply(app: App, console: Console, scope: Scope, rest: str) -> _Reply | None:
     if rest in _PAGE_FILES:
         return _static(_PAGE_FILES[rest])
     if rest == "functions.json":
@@ -140,7 +153,7 @@ def _console_reply(app: WixHttpApp, console: Console, scope: Scope, rest: str) -
 
 
 async def serve_path(
-    app: WixHttpApp, scope: Scope, receive: Receive, send: Send, path: str
+    app: App, scope: Scope, receive: Receive, send: Send, path: str
 ) -> bool:
     """Answer ``path`` (under :data:`PREFIX`) if it is one of ours; False: the app's 404."""
     if scope["method"] not in ("GET", "HEAD"):
