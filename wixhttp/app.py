@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
-from wixhttp.console import PREFIX, Console, serve_path, traced
+from wixhttp.console import PREFIX, Console, serve_path
 from wixhttp.cors import Cors
 from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errorpage import debug_reply
@@ -86,7 +86,7 @@ class WixHttpApp:
         self._invoke = self._invoker.run
         self.console = Console() if console else None
         if self.console is not None:  # tags try-it requests to capture their output
-            self._invoke = traced(self._invoke, self.console.traces)
+            self._invoke = self.console.traced(self._invoke)
         self._cors = Cors.of(settings.cors)  # None when off: no per-request cost
         self.generation = 0
         self.live_reload = False

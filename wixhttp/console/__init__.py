@@ -12,11 +12,12 @@ import json
 
 from wixhttp.console.endpoints import PREFIX, serve_path
 from wixhttp.console.feed import Feed
-from wixhttp.console.traces import TRACE_HEADER, Traces, traced
+from wixhttp.console.traces import TRACE_HEADER, Run, Traces
+from wixhttp.console.traces import traced as _traced
 from wixhttp.openapi import build_document
 from wixhttp.routing import RouteTable
 
-__all__ = ["PREFIX", "TRACE_HEADER", "Console", "serve_path", "traced"]
+__all__ = ["PREFIX", "TRACE_HEADER", "Console", "serve_path"]
 
 
 class Console:
@@ -26,6 +27,10 @@ class Console:
         self.feed = Feed()
         self.traces = Traces()
         self._openapi: tuple[int, RouteTable, bytes] | None = None
+
+    def traced(self, run: Run) -> Run:
+        """``run`` (the app's handler call), keeping what try-it requests print and log."""
+        return _traced(run, self.traces, lambda: self.feed.subscribers)
 
     def openapi(self, generation: int, routes: RouteTable) -> bytes:
         """The OpenAPI document of ``routes``, built once per reload."""

@@ -165,7 +165,7 @@ async def serve_path(
         reply = reload_state(app.generation)  # polled: not logged
     elif app.console is None:
         return False
-    elif path == PREFIX + "events":
+    elif path == PREFIX + "events" and scope["method"] == "GET":
         await app.console.feed.stream(receive, send)
         return True
     else:

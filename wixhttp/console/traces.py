@@ -1,7 +1,8 @@
 """What a handler printed and logged during one request the console sent (its try-it panel).
 
-The page tags its request with :data:`TRACE_HEADER`. Only tagged requests are traced: the
-console wraps the app's handler call (:func:`traced`), and for a tagged request sets
+The page tags its request with :data:`TRACE_HEADER`. Only tagged requests are traced, and only
+while a console page is open (the page holds the live feed open; with none, a request pays one
+check): the console wraps the app's handler call (:func:`traced`), and for a tagged request sets
 :data:`current_trace` around it; :class:`TraceHandler`, on the root logger, appends every
 record emitted while it is set. Since handlers' ``print`` becomes a log record of theirs
 (:mod:`wixhttp.logs`), that holds what the handler printed too. The trace lives in the context
@@ -82,10 +83,13 @@ def install_handler() -> None:
         root.addHandler(TraceHandler())
 
 
-def traced(run: Run, traces: Traces) -> Run:
-    """``run`` (the app's handler call), tracing the requests tagged with :data:`TRACE_HEADER`."""
+def traced(run: Run, traces: Traces, watched: Callable[[], object]) -> Run:
+    """``run`` (the app's handler call), tracing the requests tagged with :data:`TRACE_HEADER`
+    while ``watched()`` is true."""
 
     async def run_traced(handler: Handler, request: WixHttpFunctionRequest) -> Any:
+        if not watched():
+            return await run(handler, request)
         trace_id = request.headers.get(TRACE_HEADER)
         trace = traces.start(trace_id) if trace_id else None
         if trace is None:
