@@ -30,7 +30,7 @@ class Console:
 
     def traced(self, run: Run) -> Run:
         """``run`` (the app's handler call), keeping what try-it requests print and log."""
-        return _traced(run, self.traces, lambda: self.feed.subscribers)
+        return _traced(run, self.traces, self.feed.subscribers)
 
     def openapi(self, generation: int, routes: RouteTable) -> bytes:
         """The OpenAPI document of ``routes``, built once per reload."""

@@ -36,7 +36,7 @@ class Feed:
     """Subscribers' queues, and the events published to them."""
 
     def __init__(self) -> None:
-        self.subscribers: set[asyncio.Queue[bytes]] = set()
+        self.subscribers: set[asyncio.Queue[bytes]] = set()  # one set, never replaced
         self.dropped = 0
         #: Whether the server is shutting down: open streams end then, so they do not hold
         #: up a graceful shutdown (the dev CLI sets it from uvicorn's ``should_exit``).

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from contextvars import ContextVar
 from typing import Any, TypeVar, cast
 
@@ -83,12 +83,12 @@ def install_handler() -> None:
         root.addHandler(TraceHandler())
 
 
-def traced(run: Run, traces: Traces, watched: Callable[[], object]) -> Run:
+def traced(run: Run, traces: Traces, watchers: Collection[object]) -> Run:
     """``run`` (the app's handler call), tracing the requests tagged with :data:`TRACE_HEADER`
-    while ``watched()`` is true."""
+    while ``watchers`` (the live feed's subscribers: open console pages) is not empty."""
 
     async def run_traced(handler: Handler, request: WixHttpFunctionRequest) -> Any:
-        if not watched():
+        if not watchers:
             return await run(handler, request)
         trace_id = request.headers.get(TRACE_HEADER)
         trace = traces.start(trace_id) if trace_id else None
