@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests._asgi import http_scope
-from tests._servers import Server, running, wait_until
+from tests._servers import Server, run_cli, running, wait_until
 from tests._sites import site as fixture_site
 from tests.test_reload import line_of, write_atomic
 from wixhttp import create_app
@@ -94,6 +94,12 @@ def test_serve_with_console_flag_serves_it(site_dir: Path, tmp_path: Path) -> No
         assert "wixhttp console" in page.text
         names = [f["name"] for f in client.get("/_wixhttp/functions.json").json()["functions"]]
         assert names == ["items", "other"]
+
+
+def test_serve_refuses_a_console_over_several_workers(site_dir: Path) -> None:
+    result = run_cli("serve", str(site_dir), "--console", "--workers", "2")
+    assert result.returncode != 0
+    assert "--console needs one worker" in result.stderr
 
 
 async def test_create_app_has_no_console_by_default() -> None:

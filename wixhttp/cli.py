@@ -239,6 +239,8 @@ def serve(
 ) -> None:
     """Serve SITE for production: no reload, never a traceback in a response (whatever
     WIXHTTP_DEBUG says)."""
+    if console and workers > 1:  # each worker would have its own feed and traces
+        raise click.ClickException("--console needs one worker; drop --workers or --console")
     entry = _entry(site)
     EnvFile(entry.parent / ".env").apply()
     # Options reach the workers (fresh processes under --workers) through the environment.
