@@ -25,6 +25,7 @@ QUEUE_SIZE = 256
 WAKE_SECONDS = 0.5
 HEARTBEAT_SECONDS = 15.0
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode  # one encoder, not one per event
 _HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -46,7 +47,7 @@ class Feed:
         """Queue one event for every subscriber that has room (never blocks)."""
         if not self.subscribers:
             return
-        frame = f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n".encode()
+        frame = f"event: {kind}\ndata: {_encode(data)}\n\n".encode()
         for queue in self.subscribers:
             try:
                 queue.put_nowait(frame)
