@@ -188,13 +188,19 @@ def serve_factory() -> WixHttpApp:
     environment)."""
     install_logging(log_format=os.environ.get("WIXHTTP_LOG_FORMAT", "text"))
     console = os.environ.get(CONSOLE_ENV) == "1"
-    if _checked_site is not None:
-        return WixHttpApp(_checked_site, Settings.resolve(debug=False), console=console)
-    return create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+    if _checked_site is None:
+        return create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+    app = WixHttpApp(_checked_site, Settings.resolve(debug=False), console=console)
+    if app.console is not None and _console_server is not None:
+        server = _console_server  # open live feeds end when it stops, not hold it up
+        app.console.feed.stopping = lambda: server.should_exit
+    return app
 
 
 #: How ``serve --console`` reaches its workers (fresh processes under ``--workers``).
 CONSOLE_ENV = "WIXHTTP_SERVE_CONSOLE"
+#: The one server ``serve --console`` runs (its console's feeds watch it to end on shutdown).
+_console_server: uvicorn.Server | None = None
 
 
 @main.command()
@@ -257,8 +263,7 @@ def serve(
     _checked_site = checked if workers == 1 else None
     install_logging(log_format=log_format)
     os.environ["WIXHTTP_SITE"] = str(entry)
-    uvicorn.run(
-        "wixhttp.cli:serve_factory",
+    options: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,
@@ -269,6 +274,21 @@ def serve(
         timeout_graceful_shutdown=graceful_timeout,
         log_config=None,
     )
+    if not console:
+        uvicorn.run(SERVE_FACTORY, **options)
+        return
+    # What uvicorn.run does for one worker, keeping the server for the console to watch.
+    global _console_server
+    server = _console_server = uvicorn.Server(uvicorn.Config(SERVE_FACTORY, **options))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        if uds and os.path.exists(uds):
+            os.remove(uds)
+
+
+SERVE_FACTORY = "wixhttp.cli:serve_factory"
 
 
 @main.command()
