@@ -17,9 +17,10 @@ from urllib.parse import unquote
 
 from starlette.types import Message, Receive, Scope, Send
 
+from wixhttp.console import PREFIX, Console, serve_path
 from wixhttp.cors import Cors
 from wixhttp.deadlines import DeadlineExceeded
-from wixhttp.errorpage import RELOAD_STATE_PATH, debug_reply, reload_state
+from wixhttp.errorpage import debug_reply
 from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.invoke import Invoker, coerce
 from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
@@ -59,7 +60,8 @@ class WixHttpApp:
     ``routes`` can be replaced at any time (see :meth:`swap`); ``load_error``, when set, is
     shown for every function request instead of running code (the dev server's broken-save
     state). ``generation`` counts swaps; with ``live_reload`` (set by the dev reloader) debug
-    error pages poll it at ``/_wixhttp/reload-state`` and reload themselves.
+    error pages poll it at ``/_wixhttp/reload-state`` and reload themselves. ``console`` serves
+    the dev console under ``/_wixhttp/`` (see :mod:`wixhttp.console`).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class WixHttpApp:
         *,
         load_error: SiteLoadError | None = None,
         json_default: JSONDefault | None = None,
+        console: bool = False,
     ) -> None:
         self.settings = settings
         self._encode = make_encoder(json_default)
@@ -81,6 +84,9 @@ class WixHttpApp:
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
         self._invoker = Invoker(self._timeout, debug=self._debug)
         self._invoke = self._invoker.run
+        self.console = Console() if console else None
+        if self.console is not None:  # tags try-it requests to capture their output
+            self._invoke = self.console.traced(self._invoke)
         self._cors = Cors.of(settings.cors)  # None when off: no per-request cost
         self.generation = 0
         self.live_reload = False
@@ -106,9 +112,8 @@ class WixHttpApp:
         # "/_functions/<name>/<rest>" -> prefix, name, rest
         parts = path.split("/", 3)
         if len(parts) < 3 or parts[1] not in URL_PREFIXES or not parts[2]:
-            if self.live_reload and self._debug and path == RELOAD_STATE_PATH:
-                await _send(send, scope, reload_state(self.generation))  # polled: not logged
-                return
+            if path.startswith(PREFIX) and await serve_path(self, scope, receive, send, path):
+                return  # the reload state, the console (not logged: the console polls)
             await self._error(send, scope, 404, "not_found", _NOT_FOUND_MESSAGE)
             self._log(scope, "-", method, path, 404, started)
             return
@@ -321,6 +326,8 @@ class WixHttpApp:
     def _log(
         self, scope: Scope, name: str, method: str, path: str, status: int, started: float
     ) -> None:
+        if self.console is not None and self.console.feed.subscribers:  # a console is open
+            self.console.feed.request(name, method, path, status, time.perf_counter() - started)
         if access_log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
             fields = access_fields(scope, name, method, path, status, elapsed)
@@ -369,6 +376,7 @@ def create_app(
     trusted_proxies: Iterable[str] | str | None = None,
     cors: CORS | str | Iterable[str] | None = None,
     json_default: JSONDefault | None = None,
+    console: bool = False,
 ) -> WixHttpApp:
     """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
     ``.py`` file, or an imported module.
@@ -378,7 +386,8 @@ def create_app(
     ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``cors`` (origins, ``"*"`` or a
     :class:`~wixhttp.settings.CORS`; default off, or ``WIXHTTP_CORS_*``) answers preflights and
     adds CORS headers (see :mod:`wixhttp.cors`). ``json_default`` writes body values JSON cannot
-    hold (see :func:`wixhttp.jsonify.make_encoder`). Raises
+    hold (see :func:`wixhttp.jsonify.make_encoder`); ``console`` serves the console under
+    ``/_wixhttp/`` (see :mod:`wixhttp.console`). Raises
     :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
     """
     settings = Settings.resolve(
@@ -388,4 +397,4 @@ def create_app(
         trusted_proxies=trusted_proxies,
         cors=cors,
     )
-    return WixHttpApp(load_site(site), settings, json_default=json_default)
+    return WixHttpApp(load_site(site), settings, json_default=json_default, console=console)

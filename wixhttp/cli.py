@@ -141,7 +141,7 @@ def dev(
     env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
     with _one_line_errors():
         settings = Settings.resolve(debug=True, timeout=timeout, max_body_size=max_body_size)
-    app = WixHttpApp(None, settings)
+    app = WixHttpApp(None, settings, console=True)
     reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
     reloader.load_initial()
     config = uvicorn.Config(
@@ -155,6 +155,8 @@ def dev(
         proxy_headers=False,  # X-Forwarded-* are wixhttp's call (trusted_proxies), not uvicorn's
     )
     server = uvicorn.Server(config)
+    if app.console is not None:  # open live feeds end when the server stops, not hold it up
+        app.console.feed.stopping = lambda: server.should_exit
 
     async def run() -> None:
         stop = asyncio.Event()
@@ -166,8 +168,13 @@ def dev(
             await watcher
 
     log.info("wixhttp dev: watching %s (Ctrl+C to stop)", entry.parent)
+    log.info("console: http://%s:%d/_wixhttp/", _url_host(host), port)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn has shut down, quietly
         asyncio.run(run())
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 #: The site ``serve`` checked, reused by its one in-process worker (so the site's import-time
@@ -181,9 +188,20 @@ def serve_factory() -> WixHttpApp:
     because ``--workers`` starts fresh processes (``serve`` passes its options in the
     environment)."""
     install_logging(log_format=os.environ.get("WIXHTTP_LOG_FORMAT", "text"))
-    if _checked_site is not None:
-        return WixHttpApp(_checked_site, Settings.resolve(debug=False))
-    return create_app(os.environ["WIXHTTP_SITE"], debug=False)
+    console = os.environ.get(CONSOLE_ENV) == "1"
+    if _checked_site is None:
+        return create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+    app = WixHttpApp(_checked_site, Settings.resolve(debug=False), console=console)
+    if app.console is not None and _console_server is not None:
+        server = _console_server  # open live feeds end when it stops, not hold it up
+        app.console.feed.stopping = lambda: server.should_exit
+    return app
+
+
+#: How ``serve --console`` reaches its workers (fresh processes under ``--workers``).
+CONSOLE_ENV = "WIXHTTP_SERVE_CONSOLE"
+#: The one server ``serve --console`` runs (its console's feeds watch it to end on shutdown).
+_console_server: uvicorn.Server | None = None
 
 
 @main.command()
@@ -205,6 +223,12 @@ def serve_factory() -> WixHttpApp:
     type=click.IntRange(0),
     help="Seconds in-flight requests get to finish on shutdown.",
 )
+@click.option(
+    "--console",
+    is_flag=True,
+    help="Serve the console (functions, try-it, live feed) at /_wixhttp/, as dev does. "
+    "Anyone who reaches the server can use it: keep it on a private address.",
+)
 @TIMEOUT
 @MAX_BODY_SIZE
 @LOG_FORMAT
@@ -215,12 +239,15 @@ def serve(
     workers: int,
     uds: str | None,
     graceful_timeout: int,
+    console: bool,
     timeout: float | None,
     max_body_size: int | None,
     log_format: str,
 ) -> None:
     """Serve SITE for production: no reload, never a traceback in a response (whatever
     WIXHTTP_DEBUG says)."""
+    if console and workers > 1:  # each worker would have its own feed and traces
+        raise click.ClickException("--console needs one worker; drop --workers or --console")
     entry = _entry(site)
     EnvFile(entry.parent / ".env").apply()
     # Options reach the workers (fresh processes under --workers) through the environment.
@@ -229,6 +256,7 @@ def serve(
     if max_body_size is not None:
         os.environ["WIXHTTP_MAX_BODY_SIZE"] = str(max_body_size)
     os.environ["WIXHTTP_LOG_FORMAT"] = log_format
+    os.environ[CONSOLE_ENV] = "1" if console else "0"
     global _checked_site
     with _one_line_errors():
         Settings.resolve()
@@ -236,8 +264,7 @@ def serve(
     _checked_site = checked if workers == 1 else None
     install_logging(log_format=log_format)
     os.environ["WIXHTTP_SITE"] = str(entry)
-    uvicorn.run(
-        "wixhttp.cli:serve_factory",
+    options: dict[str, Any] = dict(
         factory=True,
         host=host,
         port=port,
@@ -248,6 +275,21 @@ def serve(
         timeout_graceful_shutdown=graceful_timeout,
         log_config=None,
     )
+    if not console:
+        uvicorn.run(SERVE_FACTORY, **options)
+        return
+    # What uvicorn.run does for one worker, keeping the server for the console to watch.
+    global _console_server
+    server = _console_server = uvicorn.Server(uvicorn.Config(SERVE_FACTORY, **options))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
+    finally:
+        if uds and os.path.exists(uds):
+            os.remove(uds)
+
+
+SERVE_FACTORY = "wixhttp.cli:serve_factory"
 
 
 @main.command()

@@ -281,11 +281,13 @@ def error_page(
     body: bytes | None,
     directory: Path | None,
     generation: int | None = None,
+    request: bool = True,
 ) -> _Reply:
     """``(status, headers, body)`` of the debug page for ``exc`` raised while serving ``scope``.
 
     ``directory`` is the site's (its frames are the user's); ``generation``, when the dev
-    server's reloader runs, makes the page reload itself once the site is swapped.
+    server's reloader runs, makes the page reload itself once the site is swapped; ``request``
+    False leaves out the request (the console shows a load error that no request caused).
     """
     kind = f"{status} {code}"
     if isinstance(exc, SiteLoadError):
@@ -304,7 +306,7 @@ def error_page(
     sections = [
         _where_html(featured, directory),
         _frames_html(frames, directory),
-        _request_html(scope, body),
+        _request_html(scope, body) if request else "",
         _text_html(text),
     ]
     page = _page(f"{status} {message}", kind, message, sections, _script(scope, generation))

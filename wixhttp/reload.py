@@ -169,19 +169,22 @@ class Reloader:
             else:
                 _report(exc, f"{failed}; endpoints answer 500 until fixed")
                 self.app.swap(None, exc)
+            self._publish(False, f"{failed}: {exc}")
             return
         self.app.swap(site)
         elapsed = (time.perf_counter() - started) * 1000
         after = _route_keys(site.routes)
         added, removed = sorted(after - before), sorted(before - after)
         delta = " ".join([*(f"+{n}" for n in added), *(f"-{n}" for n in removed)])
-        log.info(
-            "reloaded in %.1f ms after %s changed; %d handlers%s",
-            elapsed,
-            what,
-            len(after),
-            f" ({delta})" if delta else "",
-        )
+        message = f"reloaded in {elapsed:.1f} ms after {what} changed; {len(after)} handlers"
+        message += f" ({delta})" if delta else ""
+        log.info("%s", message)
+        self._publish(True, message)
+
+    def _publish(self, ok: bool, message: str) -> None:
+        """Tell the console's live feed, if the app has a console."""
+        if self.app.console is not None:
+            self.app.console.feed.reload(ok, message, self.app.generation)
 
     async def watch(self, stop: asyncio.Event) -> None:
         """Watch the site directory until ``stop`` is set."""
