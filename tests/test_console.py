@@ -119,6 +119,17 @@ async def test_the_console_is_never_under_functions() -> None:
         assert (await client.post("http://t/_wixhttp/")).status_code == 404  # GET/HEAD only
 
 
+async def test_cors_never_opens_the_console_to_other_origins() -> None:
+    app = create_app(fixture_site("routing"), console=True, cors="*")
+    origin = {"origin": "https://elsewhere.example"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        console = await client.get("http://t/_wixhttp/functions.json", headers=origin)
+        function = await client.get("http://t/_functions/nope", headers=origin)
+    assert console.status_code == 200
+    assert "access-control-allow-origin" not in console.headers
+    assert function.headers["access-control-allow-origin"] == "*"  # the site's own CORS
+
+
 # -- what the page shows --------------------------------------------------------------------------
 
 

@@ -14,8 +14,11 @@ from __future__ import annotations
 from starlette.types import Message, Scope, Send
 
 from wixhttp.errors import error_response
+from wixhttp.request import app_path
 from wixhttp.routing import FunctionRoute
 from wixhttp.settings import CORS
+
+TOOLS_PREFIX = "/_wixhttp/"  # the dev server's own pages: same-origin only
 
 __all__ = ["Cors"]
 
@@ -84,7 +87,10 @@ class Cors:
         return 204, headers, b""
 
     def wrap(self, scope: Scope, send: Send) -> Send:
-        """``send`` adding the CORS headers of this request's origin to the response."""
+        """``send`` adding the CORS headers of this request's origin to the response. The dev
+        tools under ``/_wixhttp/`` (console, traces) are never opened to other origins."""
+        if app_path(scope).startswith(TOOLS_PREFIX):
+            return send
         origin = None
         for key, value in scope["headers"]:
             if key == b"origin":
