@@ -42,11 +42,12 @@ from wixhttp.platform.calls import (
 )
 from wixhttp.platform.capture import CAPTURE_HEADER, FETCH_LOGS_HEADER, LOGS_PATH, tail
 from wixhttp.platform.config import ExecutionConfig
+from wixhttp.platform.dynamic_keys import DYNAMIC_KEY_HEADER, DynamicKeys
 from wixhttp.platform.queries import ListRequest
 from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values
 from wixhttp.platform.runner import ClaimLoop
 from wixhttp.platform.scheduler import iso
-from wixhttp.platform.store import ExecutionRow, Store, new_id, now
+from wixhttp.platform.store import ExecutionRow, FunctionRow, Store, new_id, now
 from wixhttp.platform.store.executions import Claimed
 from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
@@ -84,6 +85,7 @@ class ExecutionService:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self.dynamic_keys = DynamicKeys(store)
 
     async def start(self) -> None:
         """Start claiming and running executions (their owner starts the writer before this,
@@ -137,7 +139,7 @@ class ExecutionService:
         assert spec is not None
         row, job = self._new(target, call, "http", "processing")
         started = time.perf_counter()
-        task = asyncio.ensure_future(self.call(spec, job, bool(target.function["logging"])))
+        task = asyncio.ensure_future(self.call(spec, job, target.function))
         done, _ = await asyncio.wait({task}, timeout=self.config.sync_timeout)
         if done:
             outcome = task.result()
@@ -238,9 +240,14 @@ class ExecutionService:
 
     # -- running ---------------------------------------------------------------------------------
 
-    async def call(self, spec: WorkerSpec, job: Job, capture: bool) -> Outcome:
-        """Send ``job``'s request to the worker; the handler's logs come back if ``capture``."""
-        headers = job.headers
+    async def call(self, spec: WorkerSpec, job: Job, function: FunctionRow) -> Outcome:
+        """Send ``job``'s request to the worker, with a dynamic key for ``function`` (minted
+        now, never stored); the handler's logs come back if the function's ``logging`` is on."""
+        capture = bool(function["logging"])
+        key = await self.dynamic_keys.mint(
+            self.project_id, function["id"], function["scopes"], float(function["timeout"])
+        )
+        headers = [*job.headers, (DYNAMIC_KEY_HEADER, key.encode("ascii"))]
         if capture:
             headers = [*headers, (CAPTURE_HEADER, job.id.encode("latin-1"))]
         started = time.perf_counter()
@@ -309,7 +316,7 @@ class ExecutionService:
             return
         self.writer.update(job.id, {"deployment_id": spec.deployment_id})
         job.started = True
-        outcome = await self.call(spec, job, bool(target.function["logging"]))
+        outcome = await self.call(spec, job, target.function)
         self.writer.update(job.id, finished(outcome, now()))
 
     # -- direct HTTP calls -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 Raw ASGI, because it is the hot path. With the function's ``logging`` on, every call is also
 recorded as an execution (trigger ``http``) with its captured logs, written in a batch off the
-request's path.
+request's path. Each call carries a dynamic key for the function (``x-appwrite-key``).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from wixhttp.platform.api.context import NO_CACHE, error_response
 from wixhttp.platform.auth import GUEST, KeyCache, guest_may_execute, require_scope, secret_from
 from wixhttp.platform.calls import forward_headers
 from wixhttp.platform.capture import CAPTURE_HEADER
+from wixhttp.platform.dynamic_keys import DYNAMIC_KEY_HEADER
 from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.store import new_id, now
@@ -98,6 +99,10 @@ class FunctionProxy:
             scheme=str(scope.get("scheme", "http")),
             key_in_authorization=key_in_authorization,
         )
+        key = await self.keys.dynamic.mint(
+            self.project_id, function_id, function["scopes"], float(function["timeout"])
+        )
+        headers.append((DYNAMIC_KEY_HEADER, key.encode("ascii")))
         if not record:
             try:
                 result = await self.workers.forward(spec, scope["method"], path, headers, body)

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from wixhttp.platform import errors, models
 from wixhttp.platform.api.context import Resource, json_response, no_content
 from wixhttp.platform.api.params import list_params, read_json
-from wixhttp.platform.store import VARIABLE_ATTRIBUTES
+from wixhttp.platform.store import VARIABLE_ATTRIBUTES, new_id
 
 __all__ = ["VariablesApi"]
 
@@ -33,7 +33,8 @@ class VariablesApi(Resource):
     async def create(self, request: Request) -> Response:
         function = await self.scoped_function(request, "functions.write")
         params = await read_json(request)
-        variable_id = params.identifier("variableId")
+        # Optional: Appwrite 1.9's own OpenAPI has none, and SDKs for 1.7/1.8 never send it.
+        variable_id = params.identifier("variableId") if params.has("variableId") else new_id()
         values = {
             "key": _variable_key(params.string("key", required=True, max_length=255)),
             "value": params.string("value", required=True, max_length=8192),
