@@ -22,6 +22,7 @@ from wixhttp.platform.api.context import Services, error_response
 from wixhttp.platform.api.deployments import DeploymentsApi
 from wixhttp.platform.api.executions import ExecutionsApi
 from wixhttp.platform.api.functions import FunctionsApi
+from wixhttp.platform.api.usage import UsageApi
 from wixhttp.platform.api.variables import VariablesApi
 from wixhttp.platform.errors import AppwriteError, WixError
 from wixhttp.platform.store import CursorNotFound
@@ -35,6 +36,7 @@ def routes(services: Services) -> list[Route]:
     """Every API route, by resource."""
     fn = "/v1/functions/{function_id}"
     return [
+        *UsageApi(services).routes(fn),  # first: its paths would read as function ids
         *FunctionsApi(services).routes(fn),
         *VariablesApi(services).routes(fn),
         *DeploymentsApi(services).routes(fn),
