@@ -5,7 +5,7 @@ the deployment's ``type``, ``vars``, and the seed's update-deployment and retry-
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -46,12 +46,12 @@ def _upload(api: httpx.Client, function_id: str, code: bytes, **headers: str) ->
     return dict(response.json())
 
 
-def _query(method: str, attribute: str | None = None, values: list[object] | None = None) -> str:
+def _query(method: str, attribute: str | None = None, values: Sequence[object] = ()) -> str:
     query: dict[str, object] = {"method": method}
     if attribute is not None:
         query["attribute"] = attribute
-    if values is not None:
-        query["values"] = values
+    if values:
+        query["values"] = list(values)
     return json.dumps(query)
 
 
@@ -105,11 +105,10 @@ def test_vars_that_are_not_an_object_of_names_are_refused(api: httpx.Client) -> 
 
 def test_order_queries_without_an_attribute_order_by_insertion(api: httpx.Client) -> None:
     function_id = _function(api)
+    url = f"/v1/functions/{function_id}/variables"
     created = []
     for key in ("B", "A", "C"):
-        response = api.post(f"/v1/functions/{function_id}/variables", json={"key": key, "value": key})
-        created.append(response.json()["$id"])
-    url = f"/v1/functions/{function_id}/variables"
+        created.append(api.post(url, json={"key": key, "value": key}).json()["$id"])
     newest = api.get(url, params={"queries[0]": _query("orderDesc", "")}).json()
     assert [v["$id"] for v in newest["variables"]] == created[::-1]
     oldest = api.get(url, params={"queries[0]": _query("orderAsc")}).json()

@@ -18,7 +18,9 @@ from tests.platform._support import PROJECT, RUNTIME, PlatformProcess, make_bund
 FLOW = Path(__file__).resolve().parent / "node" / "sdk_flow.js"
 
 
-def run_flow(platform: PlatformProcess, key: str, version: str, tmp_path: Path) -> list[dict[str, str]]:
+def run_flow(
+    platform: PlatformProcess, key: str, version: str, tmp_path: Path
+) -> list[dict[str, str]]:
     """Every step the script ran, in order: ``{"step", "ok", "error"}``."""
     modules = require("node-appwrite", version)
     code = tmp_path / "code.tar.gz"
