@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import httpx
+from appwrite.enums.project_key_scopes import ProjectKeyScopes
 from appwrite.services.functions import Functions
 
 from tests.platform._support import PROJECT, RUNTIME, PlatformProcess, deploy, unique_id
@@ -18,7 +19,8 @@ from wixhttp.platform.store import Store
 
 def _callback_function(functions: Functions, scopes: list[str]) -> str:
     function_id = unique_id("dyn")
-    functions.create(function_id, "dynamic", RUNTIME, execute=["any"], scopes=scopes)
+    chosen = [ProjectKeyScopes(scope) for scope in scopes]
+    functions.create(function_id, "dynamic", RUNTIME, execute=["any"], scopes=chosen)
     deploy(functions, function_id, "callback")
     return function_id
 
