@@ -21,7 +21,17 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(["config", "errors", "models", "calls", "queries", "capture"], 1),
     # infrastructure: persistence, processes, files, caches
     **dict.fromkeys(
-        ["store", "writer", "workers", "worker_client", "archive", "targets", "auth", "bus"],
+        [
+            "store",
+            "writer",
+            "workers",
+            "worker_client",
+            "archive",
+            "targets",
+            "auth",
+            "bus",
+            "dynamic_keys",
+        ],
         2,
     ),
     # services: the rules, no HTTP

@@ -18,9 +18,9 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 __all__ = ["DYNAMIC_KEY_HEADER", "DYNAMIC_PREFIX", "MARGIN", "DynamicClaims", "DynamicKeys"]
 
@@ -84,6 +84,13 @@ class DynamicKeys:
         body = _encode(json.dumps(claims, separators=(",", ":")).encode())
         signature = hmac.new(await self._key(), body.encode("ascii"), hashlib.sha256).digest()
         return f"{DYNAMIC_PREFIX}{body}.{_encode(signature)}"
+
+    async def header(self, project_id: str, function: Mapping[str, Any]) -> tuple[bytes, bytes]:
+        """The ``x-appwrite-key`` header for one run of ``function`` (a function row)."""
+        key = await self.mint(
+            project_id, function["id"], function["scopes"], float(function["timeout"])
+        )
+        return DYNAMIC_KEY_HEADER, key.encode("ascii")
 
     async def verify(self, key: str) -> DynamicClaims | None:
         """The claims of ``key`` if it is one this platform signed and it has not expired."""

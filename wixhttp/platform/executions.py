@@ -42,7 +42,7 @@ from wixhttp.platform.calls import (
 )
 from wixhttp.platform.capture import CAPTURE_HEADER, FETCH_LOGS_HEADER, LOGS_PATH, tail
 from wixhttp.platform.config import ExecutionConfig
-from wixhttp.platform.dynamic_keys import DYNAMIC_KEY_HEADER, DynamicKeys
+from wixhttp.platform.dynamic_keys import DynamicKeys
 from wixhttp.platform.queries import ListRequest
 from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values
 from wixhttp.platform.runner import ClaimLoop
@@ -241,15 +241,10 @@ class ExecutionService:
     # -- running ---------------------------------------------------------------------------------
 
     async def call(self, spec: WorkerSpec, job: Job, function: FunctionRow) -> Outcome:
-        """Send ``job``'s request to the worker, with a dynamic key for ``function`` (minted
-        now, never stored); the handler's logs come back if the function's ``logging`` is on."""
-        capture = bool(function["logging"])
-        key = await self.dynamic_keys.mint(
-            self.project_id, function["id"], function["scopes"], float(function["timeout"])
-        )
-        headers = [*job.headers, (DYNAMIC_KEY_HEADER, key.encode("ascii"))]
-        if capture:
-            headers = [*headers, (CAPTURE_HEADER, job.id.encode("latin-1"))]
+        """Send ``job``'s request and a fresh dynamic key to the worker (logs if ``logging``)."""
+        headers = [*job.headers, await self.dynamic_keys.header(self.project_id, function)]
+        if capture := bool(function["logging"]):
+            headers.append((CAPTURE_HEADER, job.id.encode("latin-1")))
         started = time.perf_counter()
         try:
             result = await self.workers.forward(spec, job.method, job.target, headers, job.body)

@@ -20,7 +20,6 @@ from wixhttp.platform.api.context import NO_CACHE, error_response
 from wixhttp.platform.auth import GUEST, KeyCache, guest_may_execute, require_scope, secret_from
 from wixhttp.platform.calls import forward_headers
 from wixhttp.platform.capture import CAPTURE_HEADER
-from wixhttp.platform.dynamic_keys import DYNAMIC_KEY_HEADER
 from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.store import new_id, now
@@ -99,10 +98,7 @@ class FunctionProxy:
             scheme=str(scope.get("scheme", "http")),
             key_in_authorization=key_in_authorization,
         )
-        key = await self.keys.dynamic.mint(
-            self.project_id, function_id, function["scopes"], float(function["timeout"])
-        )
-        headers.append((DYNAMIC_KEY_HEADER, key.encode("ascii")))
+        headers.append(await self.keys.dynamic.header(self.project_id, function))
         if not record:
             try:
                 result = await self.workers.forward(spec, scope["method"], path, headers, body)
