@@ -51,5 +51,5 @@ def test_node_appwrite_runs_the_whole_flow(
 ) -> None:
     steps = run_flow(platform, key, version, tmp_path)
     failed = [f"{s['step']}: {s.get('error', '')}" for s in steps if not s["ok"]]
-    assert len(steps) == 17
+    assert len(steps) == 18
     assert failed == [], "\n".join(failed)

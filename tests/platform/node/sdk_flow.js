@@ -48,6 +48,12 @@ const steps = [
     const list = await functions.listDeployments(fid);
     check(list.total === 1 && list.deployments[0].$id === state.deployment, JSON.stringify(list));
   }],
+  ["latest deployment by a bare orderDesc", async () => {
+    // What `appwrite pull functions` asks: the newest deployment, orderDesc without an attribute.
+    const list = await functions.listDeployments(fid, [sdk.Query.orderDesc(""), sdk.Query.limit(1)]);
+    check(list.deployments.length === 1 && list.deployments[0].$id === state.deployment,
+      JSON.stringify(list));
+  }],
   ["wait for build", async () => {
     const done = await until("build", () => functions.getDeployment(fid, state.deployment),
       (d) => ["ready", "failed", "canceled"].includes(d.status));
