@@ -180,7 +180,11 @@ def test_usage_counts_the_functions_executions_and_builds(
     assert data["range"] == "24h" and len(data["executions"]) == 24
     assert data["executionsTotal"] == 2 and sum(p["value"] for p in data["executions"]) == 2
     assert data["executions"][-1]["value"] == 2  # this hour's
-    assert data["executionsTimeTotal"] >= 0 and data["executionsMbSecondsTotal"] >= 0
+    seconds = sum(e.duration for e in functions.list_executions(function_id).executions)
+    assert abs(data["executionsTimeTotal"] - seconds * 1000) <= 1
+    assert abs(data["executionsMbSecondsTotal"] - seconds * 512) <= 1
+    [built] = functions.list_deployments(function_id).deployments
+    assert data["buildsTimeTotal"] == built.buildduration * 1000
     assert (data["deploymentsTotal"], data["buildsTotal"], data["buildsSuccessTotal"]) == (1, 1, 1)
     assert data["deploymentsStorageTotal"] > 0 and data["buildsFailedTotal"] == 0
     assert all(set(p) == {"value", "date"} for p in data["buildsTime"])
