@@ -33,6 +33,7 @@ LAYERS: dict[str, int] = {
             "processes",
             "entry",
             "runtime",
+            "dynamic_keys",
         ],
         2,
     ),

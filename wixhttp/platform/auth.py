@@ -2,8 +2,10 @@
 
 Keys look like Appwrite's: ``standard_<64 hex>``. Only a SHA-256 of the secret is stored (keys
 are 256 random bits, so a fast hash is enough: there is nothing to brute-force), plus its last
-four characters as a hint for ``keys list``. A caller with no key, an unknown key or a revoked
-key is a guest; a route that needs a scope answers 401 ``general_unauthorized_scope``.
+four characters as a hint for ``keys list``. A dynamic key (``dynamic_...``, minted for one
+execution: :mod:`wixhttp.platform.dynamic_keys`) holds its function's scopes until it expires. A
+caller with no key, an unknown, revoked or expired key is a guest; a route that needs a scope
+answers 401 ``general_unauthorized_scope``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 from wixhttp.platform import errors
 from wixhttp.platform.config import DEFAULT_PROJECT
+from wixhttp.platform.dynamic_keys import DYNAMIC_PREFIX, DynamicKeys
 from wixhttp.platform.store import Store, new_id, now
 
 __all__ = [
@@ -151,9 +154,17 @@ class KeyCache:
         self._store = store
         self._ttl = ttl
         self._cache: dict[str, tuple[float, Caller, str]] = {}
+        #: Mints and checks the executions' dynamic keys.
+        self.dynamic = DynamicKeys(store)
 
     async def resolve(self, secret: str, loop_time: float) -> tuple[Caller, str]:
         """``(caller, project_id)`` for ``secret``; a guest for unknown or revoked keys."""
+        if secret.startswith(DYNAMIC_PREFIX):
+            claims = await self.dynamic.verify(secret)
+            if claims is None:
+                return GUEST, ""
+            granted = _expand(claims.scopes) & frozenset(SCOPES)
+            return Caller(f"dynamic:{claims.function_id}", granted), claims.project_id
         digest = hash_secret(secret)
         hit = self._cache.get(digest)
         if hit is not None and loop_time - hit[0] < self._ttl:
@@ -171,10 +182,16 @@ class KeyCache:
 
 
 async def authenticate(
-    headers: Mapping[str, str], keys: KeyCache, project_id: str, loop_time: float
+    headers: Mapping[str, str],
+    keys: KeyCache,
+    project_id: str,
+    loop_time: float,
+    *,
+    query_project: str = "",
 ) -> Caller:
-    """The caller of a ``/v1`` request: checks ``X-Appwrite-Project``, then ``X-Appwrite-Key``."""
-    project = headers.get("x-appwrite-project", "")
+    """The caller of a ``/v1`` request: checks the project (``X-Appwrite-Project``, else the
+    ``project`` query parameter, as Appwrite accepts), then ``X-Appwrite-Key``."""
+    project = headers.get("x-appwrite-project", "") or query_project
     if project != project_id:
         raise errors.project_not_found()
     secret = secret_from(headers).secret

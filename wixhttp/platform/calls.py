@@ -153,7 +153,8 @@ def request_target(path: str) -> bytes:
 def injected_headers(execution_id: str, trigger: str, client_ip: str) -> list[tuple[str, str]]:
     """The headers Appwrite adds to a function's request. There are no users or sessions
     here, so the user id and JWT are empty; there is no GeoIP database, so neither are the
-    country and continent known. No ``x-appwrite-key`` is minted (no dynamic keys)."""
+    country and continent known. The dynamic ``x-appwrite-key`` is added when the request is
+    sent (:mod:`wixhttp.platform.dynamic_keys`), never stored with a pending execution."""
     return [
         ("x-appwrite-execution-id", execution_id),
         ("x-appwrite-trigger", trigger),

@@ -42,11 +42,12 @@ from wixhttp.platform.calls import (
 )
 from wixhttp.platform.capture import CAPTURE_HEADER, FETCH_LOGS_HEADER, LOGS_PATH, tail
 from wixhttp.platform.config import ExecutionConfig
+from wixhttp.platform.dynamic_keys import DynamicKeys
 from wixhttp.platform.queries import ListRequest
 from wixhttp.platform.recovery import INTERRUPTED, NO_PENDING, append_text, failed_values
 from wixhttp.platform.runner import ClaimLoop
 from wixhttp.platform.scheduler import iso
-from wixhttp.platform.store import ExecutionRow, Store, new_id, now
+from wixhttp.platform.store import ExecutionRow, FunctionRow, Store, new_id, now
 from wixhttp.platform.store.executions import Claimed
 from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
@@ -84,6 +85,7 @@ class ExecutionService:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
+        self.dynamic_keys = DynamicKeys(store)
 
     async def start(self) -> None:
         """Start claiming and running executions (their owner starts the writer before this,
@@ -137,7 +139,7 @@ class ExecutionService:
         assert spec is not None
         row, job = self._new(target, call, "http", "processing")
         started = time.perf_counter()
-        task = asyncio.ensure_future(self.call(spec, job, bool(target.function["logging"])))
+        task = asyncio.ensure_future(self.call(spec, job, target.function))
         done, _ = await asyncio.wait({task}, timeout=self.config.sync_timeout)
         if done:
             outcome = task.result()
@@ -238,11 +240,11 @@ class ExecutionService:
 
     # -- running ---------------------------------------------------------------------------------
 
-    async def call(self, spec: WorkerSpec, job: Job, capture: bool) -> Outcome:
-        """Send ``job``'s request to the worker; the handler's logs come back if ``capture``."""
-        headers = job.headers
-        if capture:
-            headers = [*headers, (CAPTURE_HEADER, job.id.encode("latin-1"))]
+    async def call(self, spec: WorkerSpec, job: Job, function: FunctionRow) -> Outcome:
+        """Send ``job``'s request and a fresh dynamic key to the worker (logs if ``logging``)."""
+        headers = [*job.headers, await self.dynamic_keys.header(self.project_id, function)]
+        if capture := bool(function["logging"]):
+            headers.append((CAPTURE_HEADER, job.id.encode("latin-1")))
         started = time.perf_counter()
         try:
             result = await self.workers.forward(spec, job.method, job.target, headers, job.body)
@@ -309,7 +311,7 @@ class ExecutionService:
             return
         self.writer.update(job.id, {"deployment_id": spec.deployment_id})
         job.started = True
-        outcome = await self.call(spec, job, bool(target.function["logging"]))
+        outcome = await self.call(spec, job, target.function)
         self.writer.update(job.id, finished(outcome, now()))
 
     # -- direct HTTP calls -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 
 Raw ASGI, because it is the hot path. With the function's ``logging`` on, every call is also
 recorded as an execution (trigger ``http``) with its captured logs, written in a batch off the
-request's path.
+request's path. Each call carries a dynamic key for the function (``x-appwrite-key``).
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ class FunctionProxy:
             scheme=str(scope.get("scheme", "http")),
             key_in_authorization=key_in_authorization,
         )
+        headers.append(await self.keys.dynamic.header(self.project_id, function))
         if not record:
             try:
                 result = await self.workers.forward(spec, scope["method"], path, headers, body)

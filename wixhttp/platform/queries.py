@@ -7,8 +7,12 @@ A query is a JSON string ``{"method": ..., "attribute": ..., "values": [...]}`` 
 
 Supported: equal, notEqual, lessThan, lessThanEqual, greaterThan, greaterThanEqual, between,
 notBetween, isNull, isNotNull, startsWith, endsWith, notStartsWith, notEndsWith, contains,
-notContains, search, and, or, limit, offset, orderAsc, orderDesc, cursorAfter, cursorBefore and
-select (accepted, ignored). Anything else is 400 ``general_query_invalid``.
+notContains, search, notSearch, exists and notExists (the attributes in ``values`` are, or are
+not, all set), and, or, limit, offset, orderAsc, orderDesc (without an attribute: by
+``$sequence``, the insertion order, as Appwrite orders by its internal id), orderRandom (not with
+a cursor), cursorAfter, cursorBefore and select (accepted, ignored). ``regex`` is 400
+``general_query_invalid`` saying so (SQLite has no regular expressions, and PostgreSQL's differ
+from Appwrite's); anything else is 400 naming the method.
 
 One dialect: the answers are the same on SQLite and PostgreSQL.
 
@@ -65,6 +69,7 @@ _TEXT_MATCH = {
     "contains",
     "notContains",
     "search",
+    "notSearch",
 }
 _SINGLE_VALUE = {"lessThan", "lessThanEqual", "greaterThan", "greaterThanEqual"}
 _FILTERS = {
@@ -76,6 +81,8 @@ _FILTERS = {
     "isNull",
     "isNotNull",
     *_TEXT_MATCH,
+    "exists",
+    "notExists",
 }
 _LOGICAL = {"and", "or"}
 Kind = Literal["integer", "float", "boolean", "string"]
@@ -111,6 +118,7 @@ class ListRequest:
     orders: list[tuple[str, bool]] = field(default_factory=list)  # (attribute, descending)
     cursor: str | None = None
     cursor_direction: Literal["after", "before"] = "after"
+    random: bool = False  # orderRandom: the rows in a random order (no cursor)
     search: str = ""
     total: bool = True
 
@@ -190,12 +198,11 @@ def _filter(data: Mapping[str, Any], attributes: Columns, depth: int = 0) -> Fil
         raise query_invalid(f'Query values must be an array for method "{method}"')
     if method in _LOGICAL:
         return _logical(method, values, attributes, depth)
+    if method in {"exists", "notExists"}:
+        return _exists(method, values, attributes)
     attribute = data.get("attribute")
     if not isinstance(attribute, str) or attribute not in attributes:
-        allowed = ", ".join(sorted(attributes))
-        raise query_invalid(
-            f"Attribute not found in schema: {attribute}. Queryable attributes: {allowed}"
-        )
+        raise _unknown_attribute(attribute, attributes)
     if method in {"isNull", "isNotNull"}:
         return Filter(method, attribute)
     if not values:
@@ -212,6 +219,23 @@ def _filter(data: Mapping[str, Any], attributes: Columns, depth: int = 0) -> Fil
             f'Cannot query {method} on attribute "{attribute}" because it is not a string'
         )
     return Filter(method, attribute, tuple(_coerced(v, kind, attribute) for v in values))
+
+
+def _unknown_attribute(attribute: object, attributes: Columns) -> Exception:
+    allowed = ", ".join(sorted(attributes))
+    return query_invalid(
+        f"Attribute not found in schema: {attribute}. Queryable attributes: {allowed}"
+    )
+
+
+def _exists(method: str, values: list[Any], attributes: Columns) -> Filter:
+    """``exists``/``notExists``: the attributes named in ``values`` are all set (not null)."""
+    if not values:
+        raise query_invalid(f'Method "{method}" needs at least one attribute')
+    for name in values:
+        if not isinstance(name, str) or name not in attributes:
+            raise _unknown_attribute(name, attributes)
+    return Filter(method, values=tuple(values))
 
 
 def _logical(method: str, values: list[Any], attributes: Columns, depth: int) -> Filter:
@@ -270,10 +294,12 @@ def parse_list_request(
         elif method == "offset":
             request.offset = _int_value(data, 0, MAX_OFFSET)
         elif method in {"orderAsc", "orderDesc"}:
-            attribute = data.get("attribute")
+            attribute = data.get("attribute") or "$sequence"
             if not isinstance(attribute, str) or attribute not in attributes:
-                raise query_invalid(f"Attribute not found in schema: {attribute}")
+                raise _unknown_attribute(attribute, attributes)
             request.orders.append((attribute, method == "orderDesc"))
+        elif method == "orderRandom":
+            request.random = True
         elif method in {"cursorAfter", "cursorBefore"}:
             values = data.get("values")
             if (
@@ -287,6 +313,14 @@ def parse_list_request(
             request.cursor_direction = "after" if method == "cursorAfter" else "before"
         elif method == "select":
             continue
+        elif method == "regex":
+            raise query_invalid(
+                'Query method not supported: "regex" (regular expressions are not available '
+                "on every database this platform runs on); use startsWith, endsWith, contains "
+                "or search"
+            )
         else:
             raise query_invalid(f'Query method not supported: "{method}"')
+    if request.random and (request.cursor is not None or request.orders):
+        raise query_invalid('"orderRandom" cannot be combined with a cursor or another order')
     return request

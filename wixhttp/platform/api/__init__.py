@@ -24,6 +24,7 @@ from wixhttp.platform.api.executions import ExecutionsApi
 from wixhttp.platform.api.functions import FunctionsApi
 from wixhttp.platform.api.health import HealthApi
 from wixhttp.platform.api.proxy_rules import ProxyRulesApi
+from wixhttp.platform.api.usage import UsageApi
 from wixhttp.platform.api.variables import VariablesApi
 from wixhttp.platform.errors import AppwriteError, WixError
 from wixhttp.platform.store import CursorNotFound
@@ -37,6 +38,7 @@ def routes(services: Services) -> list[Route]:
     """Every API route, by resource."""
     fn = "/v1/functions/{function_id}"
     return [
+        *UsageApi(services).routes(fn),  # first: its paths would read as function ids
         *FunctionsApi(services).routes(fn),
         *VariablesApi(services).routes(fn),
         *DeploymentsApi(services).routes(fn),

@@ -67,7 +67,11 @@ class Resource:
 
     async def caller(self, request: Request, scope: str | None) -> Caller:
         caller = await authenticate(
-            request.headers, self.services.keys, self.project, asyncio.get_running_loop().time()
+            request.headers,
+            self.services.keys,
+            self.project,
+            asyncio.get_running_loop().time(),
+            query_project=request.query_params.get("project", ""),
         )
         if scope is not None:
             require_scope(caller, scope, self.project)

@@ -18,7 +18,8 @@ from wixhttp.platform.api.context import Resource, json_response, no_content
 from wixhttp.platform.api.params import Params, list_params, query_params, read_json
 from wixhttp.platform.archive import pack
 from wixhttp.platform.deployments import CHUNK_SIZE
-from wixhttp.platform.store import DEPLOYMENT_ATTRIBUTES
+from wixhttp.platform.errors import AppwriteError
+from wixhttp.platform.store import DEPLOYMENT_ATTRIBUTES, now
 
 __all__ = ["DeploymentsApi"]
 
@@ -35,7 +36,9 @@ class DeploymentsApi(Resource):
             Route(many + "/template", self.unsupported, methods=["POST"]),
             Route(many + "/vcs", self.unsupported, methods=["POST"]),
             Route(one, self.get, methods=["GET"]),
+            Route(one, self.activate, methods=["PATCH"]),
             Route(one, self.delete, methods=["DELETE"]),
+            Route(one + "/builds/{build_id}", self.retry_build, methods=["POST"]),
             Route(one + "/download", self.download, methods=["GET"]),
             Route(one + "/status", self.cancel, methods=["PATCH"]),
         ]
@@ -138,11 +141,51 @@ class DeploymentsApi(Resource):
             )
         raise errors.argument_invalid("Invalid `type` param: Value must be one of (source, output)")
 
+    async def activate(self, request: Request) -> Response:
+        """The seed API's "Update Function Deployment": activate a ready deployment (as
+        ``PATCH /v1/functions/{id}/deployment`` does), answering the function."""
+        function = await self.scoped_function(request, "functions.write")
+        functions = self.services.functions
+        deployment = await self.services.deployments.get(
+            function["id"], request.path_params["deployment_id"]
+        )
+        row = await functions.set_deployment(function["id"], deployment)
+        return json_response(await functions.with_variables(row))
+
+    async def retry_build(self, request: Request) -> Response:
+        """The seed API's "Retry Build": a failed or canceled deployment is built again (the
+        build id is the deployment id, as every deployment has one build here)."""
+        function = await self.scoped_function(request, "functions.write")
+        deployments = self.services.deployments
+        row = await deployments.get(function["id"], request.path_params["deployment_id"])
+        if request.path_params["build_id"] != row["id"]:
+            raise errors.build_not_found("Build with the requested ID could not be found.")
+        if row["status"] not in ("failed", "canceled"):
+            raise _not_retryable(row["status"])
+        stamp = f"[{now()}] Retrying the build\n"
+        updated = await deployments.update(
+            row["id"],
+            {"status": "waiting", "build_logs": stamp, "build_duration": 0, "claimed_by": None},
+            only_if_status=["failed", "canceled"],
+        )
+        if updated is None:  # retried (or deleted) meanwhile
+            raise _not_retryable("waiting")
+        deployments.builder.wake()
+        return no_content()
+
     async def cancel(self, request: Request) -> Response:
         function = await self.scoped_function(request, "functions.write")
         deployment_id = request.path_params["deployment_id"]
         row = await self.services.deployments.cancel(function["id"], deployment_id)
         return json_response(models.deployment_json(row))
+
+
+def _not_retryable(status: str) -> AppwriteError:
+    return AppwriteError(
+        400,
+        "build_in_progress",
+        f'Only a failed or canceled build can be retried; this one is "{status}".',
+    )
 
 
 def _parse_range(header: str | None) -> tuple[int, int, int] | None:

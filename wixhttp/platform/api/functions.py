@@ -13,7 +13,8 @@ from starlette.routing import Route
 from wixhttp.platform import errors, models
 from wixhttp.platform.api.context import Resource, json_response, no_content
 from wixhttp.platform.api.params import Params, list_params, query_params, read_json
-from wixhttp.platform.store import FUNCTION_ATTRIBUTES
+from wixhttp.platform.api.variables import variable_key
+from wixhttp.platform.store import FUNCTION_ATTRIBUTES, new_id
 
 __all__ = ["FunctionsApi"]
 
@@ -56,7 +57,11 @@ class FunctionsApi(Resource):
         await self.caller(request, "functions.write")
         params = await read_json(request)
         function_id = params.identifier("functionId")
-        row = await self.services.functions.create(function_id, _function_fields(params, None))
+        fields, variables = _function_fields(params, None), _vars(params)
+        row = await self.services.functions.create(function_id, fields)
+        if variables:
+            await self._set_vars(function_id, variables)
+            return json_response(await self.services.functions.with_variables(row), 201)
         return json_response(models.function_json(row), 201)
 
     async def list(self, request: Request) -> Response:
@@ -74,9 +79,27 @@ class FunctionsApi(Resource):
 
     async def update(self, request: Request) -> Response:
         stored = await self.scoped_function(request, "functions.write")
-        fields = _function_fields(await read_json(request), stored)
+        params = await read_json(request)
+        fields, variables = _function_fields(params, stored), _vars(params)
         row = await self.services.functions.replace(stored, fields)
+        if variables is not None:
+            await self._set_vars(stored["id"], variables)
         return json_response(await self.services.functions.with_variables(row))
+
+    async def _set_vars(self, function_id: str, variables: dict[str, str]) -> None:
+        """The seed API's ``vars``: the function's variables become exactly these."""
+        functions = self.services.functions
+        existing = await functions.store.function_variables(self.project, function_id)
+        for row in existing:
+            if row["key"] not in variables:
+                await functions.delete_variable(function_id, row["id"])
+            elif row["value"] != variables[row["key"]]:
+                await functions.update_variable(row, {"value": variables[row["key"]]})
+        known = {row["key"] for row in existing}
+        for key, value in variables.items():
+            if key not in known:
+                values = {"key": key, "value": value, "secret": False, "description": ""}
+                await functions.create_variable(function_id, new_id(), values)
 
     async def delete(self, request: Request) -> Response:
         function = await self.scoped_function(request, "functions.write")
@@ -123,6 +146,23 @@ def _function_fields(params: Params, stored: Mapping[str, Any] | None) -> dict[s
         "scopes": params.strings("scopes", max_items=200) or [],
         "extra": extra,
     }
+
+
+def _vars(params: Params) -> dict[str, str] | None:
+    """The seed API's ``vars`` (``{"KEY": "value"}``), checked; None when not sent."""
+    value = params.data.get("vars")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or len(value) > 100:
+        raise errors.argument_invalid(
+            "Invalid `vars` param: Value must be a JSON object of at most 100 variables "
+            '(e.g. {"KEY": "value"})'
+        )
+    variables: dict[str, str] = {}
+    for key, text in value.items():
+        checked = Params({"value": text})
+        variables[variable_key(str(key))] = checked.string("value", max_length=8192)
+    return variables
 
 
 def _extra_fields(params: Params, stored: Mapping[str, Any] | None) -> dict[str, Any]:

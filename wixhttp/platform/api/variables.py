@@ -12,9 +12,9 @@ from starlette.routing import Route
 from wixhttp.platform import errors, models
 from wixhttp.platform.api.context import Resource, json_response, no_content
 from wixhttp.platform.api.params import list_params, read_json
-from wixhttp.platform.store import VARIABLE_ATTRIBUTES
+from wixhttp.platform.store import VARIABLE_ATTRIBUTES, new_id
 
-__all__ = ["VariablesApi"]
+__all__ = ["VariablesApi", "variable_key"]
 
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -33,9 +33,10 @@ class VariablesApi(Resource):
     async def create(self, request: Request) -> Response:
         function = await self.scoped_function(request, "functions.write")
         params = await read_json(request)
-        variable_id = params.identifier("variableId")
+        # Optional: Appwrite 1.9's own OpenAPI has none, and SDKs for 1.7/1.8 never send it.
+        variable_id = params.identifier("variableId") if params.has("variableId") else new_id()
         values = {
-            "key": _variable_key(params.string("key", required=True, max_length=255)),
+            "key": variable_key(params.string("key", required=True, max_length=255)),
             "value": params.string("value", required=True, max_length=8192),
             "secret": params.boolean("secret", False),
             "description": params.string("description", max_length=255),
@@ -63,7 +64,7 @@ class VariablesApi(Resource):
         params = await read_json(request)
         values: dict[str, Any] = {}
         if params.has("key"):
-            values["key"] = _variable_key(params.string("key", required=True, max_length=255))
+            values["key"] = variable_key(params.string("key", required=True, max_length=255))
         if params.has("value"):
             values["value"] = params.string("value", max_length=8192)
         if params.has("description"):
@@ -80,7 +81,8 @@ class VariablesApi(Resource):
         return no_content()
 
 
-def _variable_key(key: str) -> str:
+def variable_key(key: str) -> str:
+    """``key`` if it is an environment variable name (else 400)."""
     if not _KEY.fullmatch(key):
         raise errors.argument_invalid(
             "Invalid `key` param: a variable key is an environment variable name: letters, "

@@ -44,6 +44,7 @@ from wixhttp.platform.store.tables import (
     VARIABLE_ATTRIBUTES,
     metadata,
 )
+from wixhttp.platform.store.usage import Usage, UsageQueries
 
 __all__ = [
     "DEPLOYMENT_ATTRIBUTES",
@@ -63,6 +64,7 @@ __all__ = [
     "Reaped",
     "Store",
     "StoreError",
+    "Usage",
     "VariableRow",
     "masked",
     "metadata",
@@ -73,7 +75,13 @@ __all__ = [
 
 
 class Store(
-    KeyQueries, FunctionQueries, DeploymentQueries, ExecutionQueries, NodeQueries, RateQueries
+    KeyQueries,
+    FunctionQueries,
+    DeploymentQueries,
+    ExecutionQueries,
+    NodeQueries,
+    RateQueries,
+    UsageQueries,
 ):
     """All reads and writes of the platform's state."""
 

@@ -1,4 +1,5 @@
-"""API keys: created by ``wixhttp platform keys``, looked up by the hash of their secret."""
+"""API keys: created by ``wixhttp platform keys``, looked up by the hash of their secret; and the
+secrets all nodes share (``platform_secrets``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from wixhttp.platform.store.base import Row, StoreBase, now, typed
 from wixhttp.platform.store.rows import KeyRow
-from wixhttp.platform.store.tables import api_keys
+from wixhttp.platform.store.tables import api_keys, platform_secrets
 
 __all__ = ["KeyQueries"]
 
@@ -37,3 +39,17 @@ class KeyQueries(StoreBase):
             condition=[api_keys.c.revoked_at == ""],
         )
         return row is not None
+
+    async def shared_secret(self, name: str, candidate: str) -> str:
+        """The secret ``name``: ``candidate`` if none was stored yet (then it is), else the one
+        stored first, so that every node gets the same."""
+        dialect = self.engine.dialect.name
+        module = postgresql if dialect == "postgresql" else sqlite
+        insert = module.insert(platform_secrets).on_conflict_do_nothing()
+        async with self.engine.begin() as conn:
+            await conn.execute(insert.values(name=name, value=candidate, created_at=now()))
+            value = await conn.scalar(
+                select(platform_secrets.c.value).where(platform_secrets.c.name == name)
+            )
+        assert value is not None
+        return str(value)

@@ -106,6 +106,10 @@ def _clause(item: Filter, columns: Columns) -> ColumnElement[bool]:
     if item.method in ("and", "or"):
         join = and_ if item.method == "and" else or_
         return join(*(_clause(child, columns) for child in item.children))
+    if item.method in ("exists", "notExists"):
+        present = item.method == "exists"
+        return and_(*(columns[n].is_not(None) if present else columns[n].is_(None)
+                      for n in item.values))  # fmt: skip
     column = columns[item.attribute]
     operand = _operand(column)
     values = [_bound(column, v) for v in item.values]
@@ -136,6 +140,8 @@ def _clause(item: Filter, columns: Columns) -> ColumnElement[bool]:
             return and_(*(not_(_like(column, _NEGATED[item.method], v)) for v in item.values))
         case "search":
             return _search_clause([column], " ".join(item.values))
+        case "notSearch":
+            return not_(_search_clause([column], " ".join(item.values)))
     raise AssertionError(item.method)  # pragma: no cover - parse_list_request rejects it
 
 
@@ -173,6 +179,8 @@ def select_page(
     ``$sequence``). Returns the statement and whether its rows must be reversed (cursorBefore).
     """
     stmt = base.where(*_where(request, columns, search_targets))
+    if request.random:  # parse_list_request allows no cursor with it
+        return stmt.order_by(func.random()).limit(request.limit).offset(request.offset), False
     orders: list[tuple[ColumnElement[Any], bool, str]] = [
         (_operand(columns[name]), desc, name) for name, desc in request.orders
     ]

@@ -1,4 +1,4 @@
-"""The platform's schema: the nine tables, the API attribute each list query may filter or sort
+"""The platform's schema: the ten tables, the API attribute each list query may filter or sort
 on (``*_ATTRIBUTES``), and the defaults a new execution row gets.
 
 Every row has a ``seq`` (Appwrite's ``$sequence``: insertion order, the default sort and
@@ -41,6 +41,7 @@ __all__ = [
     "functions",
     "metadata",
     "platform_nodes",
+    "platform_secrets",
     "rate_counters",
     "variables",
 ]
@@ -208,6 +209,14 @@ rate_counters = Table(
     Column("key", String(255), primary_key=True),  # what is counted, e.g. guest:<project>:<ip>
     Column("window", BigInteger, primary_key=True),  # the window's start, epoch seconds
     Column("count", Integer, nullable=False),
+)
+
+platform_secrets = Table(  # r0003
+    "platform_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),  # e.g. dynamic-keys
+    Column("value", String(256), nullable=False),
+    Column("created_at", String(32), nullable=False),
 )
 
 FUNCTION_ATTRIBUTES: dict[str, KeyedColumnElement[Any]] = {
