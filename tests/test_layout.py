@@ -54,7 +54,9 @@ LAYERS: dict[str, int] = {
     # HTTP mapping
     **dict.fromkeys(["api", "proxy"], 4),
     # entry points and composition
-    **dict.fromkeys(["app", "service", "cli", "worker", "__main__", "__init__"], 5),
+    **dict.fromkeys(
+        ["app", "service", "cli", "site_commands", "worker", "__main__", "__init__"], 5
+    ),
 }
 LAYER_NAMES = {1: "leaf", 2: "infrastructure", 3: "services", 4: "HTTP", 5: "entry"}
 

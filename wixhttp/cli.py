@@ -1,4 +1,5 @@
-"""The ``wixhttp`` command: dev, serve, routes, new (and the platform's commands when installed).
+"""The ``wixhttp`` command: dev and serve, the site commands of :mod:`wixhttp.site_commands`
+(routes, openapi, new), and the platform's commands when installed.
 
 Thin by design: parse, call, print. Errors are one line on stderr and a non-zero exit.
 """
@@ -8,14 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import json
 import logging
 import os
-import re
-import shutil
-from collections.abc import Iterator
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import click
@@ -23,18 +18,18 @@ import uvicorn
 
 from wixhttp import __version__
 from wixhttp.app import WixHttpApp, create_app
-from wixhttp.loading import ENTRYPOINT, LoadedSite, SiteLoadError, load_site, resolve_site
+from wixhttp.loading import LoadedSite, load_site
 from wixhttp.logs import LOG_FORMATS
 from wixhttp.logs import install as install_logging
-from wixhttp.openapi import site_document
 from wixhttp.reload import EnvFile, Reloader
-from wixhttp.settings import Settings, SettingsError
+from wixhttp.settings import Settings
+from wixhttp.site_commands import SITE, new, one_line_errors, openapi, routes
+from wixhttp.site_commands import entry as site_entry
 
 __all__ = ["main"]
 
 log = logging.getLogger("wixhttp")
 
-SITE = click.argument("site", default=".", type=click.Path(file_okay=True, dir_okay=True))
 HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 PORT = click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
 # The settings' environment variables are read by Settings.resolve (after SITE/.env is
@@ -60,20 +55,6 @@ LOG_FORMAT = click.option(
     show_envvar=True,
     help="Log lines (access, server, what handlers print) as text or as JSON objects.",
 )
-
-
-@contextlib.contextmanager
-def _one_line_errors() -> Iterator[None]:
-    """A site that cannot load or a bad setting ends the command with its one line."""
-    try:
-        yield
-    except (SiteLoadError, SettingsError) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _entry(site: str) -> Path:
-    with _one_line_errors():
-        return resolve_site(site)
 
 
 PLATFORM_COMMANDS = {
@@ -135,11 +116,11 @@ def dev(
     Always in debug mode: a failing handler's traceback is in its 500 response. Every save
     re-imports the site, so module-level state (caches, in-memory stores) starts afresh.
     """
-    entry = _entry(site)
+    entry = site_entry(site)
     install_logging(log_format=log_format)
     env = EnvFile(entry.parent / ".env")
     env.apply()  # WIXHTTP_* settings may come from the site's .env, as with serve
-    with _one_line_errors():
+    with one_line_errors():
         settings = Settings.resolve(debug=True, timeout=timeout, max_body_size=max_body_size)
     app = WixHttpApp(None, settings, console=True)
     reloader = Reloader(app, entry, keep_last_good=keep_last_good, env=env)
@@ -248,7 +229,7 @@ def serve(
     WIXHTTP_DEBUG says)."""
     if console and workers > 1:  # each worker would have its own feed and traces
         raise click.ClickException("--console needs one worker; drop --workers or --console")
-    entry = _entry(site)
+    entry = site_entry(site)
     EnvFile(entry.parent / ".env").apply()
     # Options reach the workers (fresh processes under --workers) through the environment.
     if timeout is not None:
@@ -258,7 +239,7 @@ def serve(
     os.environ["WIXHTTP_LOG_FORMAT"] = log_format
     os.environ[CONSOLE_ENV] = "1" if console else "0"
     global _checked_site
-    with _one_line_errors():
+    with one_line_errors():
         Settings.resolve()
         checked = load_site(entry)  # fail here, with one clear line, rather than in every worker
     _checked_site = checked if workers == 1 else None
@@ -292,119 +273,8 @@ def serve(
 SERVE_FACTORY = "wixhttp.cli:serve_factory"
 
 
-@main.command()
-@SITE
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def routes(site: str, as_json: bool) -> None:
-    """List SITE's functions: name, methods, handler and file:line."""
-    with _one_line_errors():
-        loaded = load_site(_entry(site))
-    rows: list[dict[str, Any]] = [
-        {
-            "name": route.name,
-            "method": handler.method,
-            "handler": handler.export_name,
-            "location": handler.location,
-            "async": handler.is_async,
-        }
-        for route in loaded.routes.functions.values()
-        for handler in route.handlers.values()
-    ]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    root = loaded.directory
-    widths = [max(len(str(r[k])) for r in [*rows, _HEADER]) for k in ("name", "method", "handler")]
-    click.echo(
-        f"{'FUNCTION':<{widths[0]}}  {'METHOD':<{widths[1]}}  {'HANDLER':<{widths[2]}}  LOCATION"
-    )
-    for row in rows:
-        location = str(row["location"])
-        if root is not None and location.startswith(f"{root}{os.sep}"):
-            location = location[len(str(root)) + 1 :]
-        click.echo(
-            f"{row['name']:<{widths[0]}}  {row['method']:<{widths[1]}}  "
-            f"{row['handler']:<{widths[2]}}  {location}"
-        )
-
-
-_HEADER = {"name": "FUNCTION", "method": "METHOD", "handler": "HANDLER"}
-
-
-@main.command()
-@SITE
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False),
-    help="Write the document to this file instead of printing it.",
-)
-@click.option("--title", help="The API's title (default: the site folder's name).")
-@click.option(
-    "--version",
-    "api_version",
-    help="The API's version (default: __version__ in http_functions.py, else 0.0.0).",
-)
-@click.option(
-    "--server",
-    "servers",
-    multiple=True,
-    help="A base URL the site is served at, e.g. https://api.example.com; repeatable "
-    "(default: /, wherever the document is served from).",
-)
-def openapi(
-    site: str,
-    output: str | None,
-    title: str | None,
-    api_version: str | None,
-    servers: tuple[str, ...],
-) -> None:
-    """Print SITE's OpenAPI 3.1 document as JSON: one path per function, one operation per
-    method, from the handlers' docstrings and @describe."""
-    with _one_line_errors():
-        loaded = load_site(_entry(site))
-    document = site_document(loaded, title=title, version=api_version, servers=servers or ("/",))
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
-    operations = sum(m != "parameters" for item in document["paths"].values() for m in item)
-    click.echo(f"wrote {output}: {len(document['paths'])} paths, {operations} operations")
-
-
-@main.command()
-@click.argument("directory", type=click.Path(file_okay=False))
-def new(directory: str) -> None:
-    """Create a new site in DIRECTORY: a starter http_functions.py, its tests and a pytest.ini."""
-    target = Path(directory)
-    if target.exists() and any(target.iterdir()):
-        raise click.ClickException(f"{target} exists and is not empty; choose a new directory")
-    target.mkdir(parents=True, exist_ok=True)
-    # The test file is named after the site: pytest (in its default import mode) refuses two
-    # test modules of the same name, so two sites side by side could not be tested together.
-    tests = f"test_{re.sub(r'[^0-9A-Za-z_]', '_', target.resolve().name)}.py"
-    written = {
-        ENTRYPOINT: f"{ENTRYPOINT}.example",
-        tests: f"test_{ENTRYPOINT}.example",
-        "pytest.ini": "pytest.ini.example",
-    }
-    templates = resources.files("wixhttp") / "templates"
-    for name, template in written.items():
-        with resources.as_file(templates / template) as path:
-            shutil.copyfile(path, target / name)
-    click.echo(f"created {target}{os.sep}: {', '.join(written)}")
-    click.echo("next:")
-    click.echo(f"  wixhttp dev {target}      # http://127.0.0.1:8000/_functions/hello/you")
-    click.echo(f"  wixhttp routes {target}   # its functions and where they are")
-    click.echo(f"  pytest {target}           # its tests; pytest comes with: {TESTING_INSTALL}")
-
-
-#: What gives a site's tests their runner: the ``testing`` extra (pytest).
-TESTING_INSTALL = "pip install 'wixhttp[testing]'"
+for _command in (routes, openapi, new):
+    main.add_command(_command)
 
 
 def _platform_command(name: str) -> click.Command | None:
