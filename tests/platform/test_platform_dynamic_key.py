@@ -110,3 +110,19 @@ def test_every_node_on_the_database_accepts_the_keys_of_the_others(
         assert response.status_code == 200, response.text
     finally:
         other.stop()
+
+
+def test_a_function_changing_its_own_variables_finishes_its_call_and_then_sees_them(
+    functions: Functions,
+) -> None:
+    function_id = unique_id("dyn")
+    scopes = [ProjectKeyScopes("functions.read"), ProjectKeyScopes("functions.write")]
+    functions.create(function_id, "self", RUNTIME, execute=["any"], scopes=scopes, timeout=30)
+    deploy(functions, function_id, "self_variable")
+    first = functions.create_execution(function_id, path="/_functions/selfvar?colour=green")
+    # The variable change retires the worker serving this call: it finishes the call first.
+    assert first.responsestatuscode == 200, first.errors
+    assert json.loads(first.responsebody) == {"created": True, "seen": None}
+    second = functions.create_execution(function_id, path="/_functions/selfvar?colour=red")
+    assert second.responsestatuscode == 200, second.errors
+    assert json.loads(second.responsebody)["seen"] == "green"  # a new worker, the new variable

@@ -152,12 +152,13 @@ class Worker:
     def alive(self) -> bool:
         return self.process.returncode is None
 
-    async def stop(self, *, hung: bool = False) -> None:
-        """Stop the worker: SIGTERM, then SIGKILL after 3 s; at once with SIGKILL if ``hung``
-        (a blocked event loop would not act on SIGTERM before the handler returns)."""
+    async def stop(self, *, hung: bool = False, grace: float = 3.0) -> None:
+        """Stop the worker: SIGTERM (it finishes the requests it is serving), then SIGKILL
+        after ``grace`` seconds; at once with SIGKILL if ``hung`` (a blocked event loop would
+        not act on SIGTERM before the handler returns)."""
         self.client.close()
         if self.process.returncode is None:
-            await kill_group(self.process, grace=0.0 if hung else 3.0, wait=3.0)
+            await kill_group(self.process, grace=0.0 if hung else grace, wait=3.0)
         with contextlib.suppress(OSError):
             os.unlink(self.sock)
 
@@ -172,6 +173,7 @@ class WorkerPool:
         self._workers: dict[tuple[str, str], Worker] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._counter = itertools.count(1)
+        self._draining: set[asyncio.Future[None]] = set()
         self._start_timeout = start_timeout
         self._max_body_size = max_body_size
         self._watchdogs: dict[float, Watchdog] = {}  # one per time limit (functions share them)
@@ -349,21 +351,33 @@ class WorkerPool:
         )
 
     async def retire(self, function_id: str, keep: Iterable[str] = ()) -> None:
-        """Stop ``function_id``'s workers except those serving a deployment in ``keep``."""
+        """Retire ``function_id``'s workers except those serving a deployment in ``keep``."""
         keep_ids = set(keep)
         for key, worker in list(self._workers.items()):
             if key[0] == function_id and key[1] not in keep_ids:
-                await self._discard(worker)
+                self._drain(worker)
 
     async def retire_stale(self, function_id: str, serving: Collection[WorkerSpec]) -> None:
-        """Stop ``function_id``'s workers whose spec is not one of ``serving`` (another
+        """Retire ``function_id``'s workers whose spec is not one of ``serving`` (another
         deployment, other variables or settings)."""
         for key, worker in list(self._workers.items()):
             if key[0] == function_id and worker.spec not in serving:
-                await self._discard(worker)
+                self._drain(worker)
+
+    def _drain(self, worker: Worker) -> None:
+        """Take ``worker`` out of the pool at once (new requests start a fresh one) and stop it
+        in the background once its requests in flight are done, within their timeout. The
+        change that retires it is not held up by it: a function that changes its own variables
+        through the API would otherwise wait on its own worker's stop, and be killed."""
+        if self._workers.get(worker.spec.key) is worker:
+            del self._workers[worker.spec.key]
+        task = asyncio.ensure_future(worker.stop(grace=worker.spec.timeout + 5.0))
+        self._draining.add(task)
+        task.add_done_callback(self._draining.discard)
 
     async def close(self) -> None:
         workers = list(self._workers.values())
         self._workers.clear()
-        await asyncio.gather(*(w.stop() for w in workers), return_exceptions=True)
+        stopping = [w.stop() for w in workers]
+        await asyncio.gather(*stopping, *self._draining, return_exceptions=True)
         shutil.rmtree(self._dir, ignore_errors=True)
