@@ -5,8 +5,6 @@ One platform for the module; the CLI runs as a subprocess with ``HOME`` in a tem
 with one function, ``greeter``, whose code is in ``functions/greeter``). The tests run in file
 order, as a user would: configure, push (create, deploy), execute, variables, pull, delete.
 
-Steps that need another part of issue 12 not merged yet xfail on their known symptom with a
-``needs h-compat: ...`` reason; once it is merged they pass (or fail on a real regression).
 The health and proxy-rule routes are checked over raw HTTP too, so without npm they still run.
 """
 
@@ -195,8 +193,6 @@ def test_executions_run_the_pushed_code(cli: Cli) -> None:
 def test_push_with_variables_sets_them_from_the_env_file(cli: Cli) -> None:
     (cli.project / "functions" / FUNCTION / ".env").write_text("GREETING=hello from .env\n")
     pushed = cli.run("push", "function", "--function-id", FUNCTION, "--force", "--with-variables")
-    if 'Param "variableId" is not optional' in _output(pushed):
-        pytest.xfail("needs h-compat: variableId optional (the CLI's create-variable omits it)")
     assert pushed.returncode == 0, _output(pushed)
     variables = cli.json("functions", "list-variables", "--function-id", FUNCTION)
     assert [(v["key"], v["value"]) for v in variables["variables"]] == [
@@ -211,8 +207,6 @@ def test_push_with_variables_sets_them_from_the_env_file(cli: Cli) -> None:
 def test_variables_are_created_updated_and_deleted(cli: Cli) -> None:
     args = ("functions", "create-variable", "--function-id", FUNCTION)
     created = cli.run(*args, "--key", "EXTRA", "--value", "one", "--json")
-    if 'Param "variableId" is not optional' in _output(created):
-        pytest.xfail("needs h-compat: variableId optional (the CLI's create-variable omits it)")
     assert created.returncode == 0, _output(created)
     variable_id = json.loads(created.stdout)["$id"]
     common = ("--function-id", FUNCTION, "--variable-id", variable_id)
@@ -226,8 +220,6 @@ def test_variables_are_created_updated_and_deleted(cli: Cli) -> None:
 def test_pull_downloads_the_deployed_code(cli: Cli, tmp_path: Path) -> None:
     (tmp_path / "appwrite.json").write_text(json.dumps({"projectId": "default"}))
     output = cli.ok("pull", "functions", "--all", "--force", cwd=tmp_path)
-    if "doesn't have any available deployment" in output:
-        pytest.xfail("needs h-compat: orderDesc without attribute (pull lists the deployments)")
     assert "Successfully pulled 1 functions" in output
     pulled = tmp_path / "functions" / FUNCTION / "http_functions.py"
     original = cli.project / "functions" / FUNCTION / "http_functions.py"
@@ -238,8 +230,6 @@ def test_pull_downloads_the_deployed_code(cli: Cli, tmp_path: Path) -> None:
 
 def test_templates_and_usage_are_answered(cli: Cli) -> None:
     templates = cli.run("functions", "list-templates", "--json")
-    if "Function with the requested ID could not be found" in _output(templates):
-        pytest.xfail("needs h-compat: templates and usage routes")
     assert templates.returncode == 0, _output(templates)
     assert "templates" in json.loads(templates.stdout)
     usage = cli.json("functions", "list-usage")
