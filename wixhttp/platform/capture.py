@@ -10,23 +10,30 @@ The captured text travels back on the response: inline as ``x-wixhttp-logs`` /
 ``x-wixhttp-errors`` headers (percent-encoded) when small, otherwise parked in the worker and
 fetched once by the platform with ``GET /__wixhttp/logs/<id>``. The platform strips these
 headers before anything reaches a client.
+
+Whatever the worker writes, captured or not (its stderr's tail is the error of an execution it
+failed to start for), names no server path: see :mod:`wixhttp.platform.serverpaths`.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wixhttp.logs import StreamProxy
+from wixhttp.platform.serverpaths import ENTRYPOINT_ENV, PathScrubber, code_folder
 
 __all__ = [
     "CAPTURE_HEADER",
@@ -59,6 +66,9 @@ ERRORS_TRUNCATED = "[WARNING] Errors truncated. The output exceeded 1000000 char
 INLINE_LIMIT = 6 * 1024  # encoded bytes in headers; larger logs are fetched separately
 PARKED_MAX = 1024  # parked log sets kept for the platform to fetch, oldest dropped first
 
+#: What the worker's output goes through before anyone reads it (set by :func:`install`).
+_scrub: Callable[[str], str] = str
+
 
 def tail(text: str, limit: int = LOG_LIMIT, *, errors: bool = False) -> str:
     """At most ``limit`` characters: the text, or Appwrite's truncation warning followed by the
@@ -84,6 +94,7 @@ class Capture:
         self._error_size = 0
 
     def log(self, text: str) -> None:
+        text = _scrub(text)
         self._logs.append(text)
         self._log_size += len(text)
         if self._log_size > 2 * LOG_LIMIT:
@@ -91,6 +102,7 @@ class Capture:
             self._log_size = len(self._logs[0])
 
     def error(self, text: str) -> None:
+        text = _scrub(text)
         self._errors.append(text)
         self._error_size += len(text)
         if self._error_size > 2 * LOG_LIMIT:
@@ -118,9 +130,10 @@ class _CaptureStream(StreamProxy):
 
     def write(self, text: str) -> int:
         capture = current_capture.get()
-        if capture is None:
-            return self.target.write(text)
         text = self.as_text(text)
+        if capture is None:
+            self.target.write(_scrub(text))
+            return len(text)
         if self.is_error:
             capture.error(text)
         else:
@@ -160,12 +173,17 @@ class _OutsideCapture(logging.Filter):
 _installed = False
 
 
-def install() -> None:
-    """Route stdout, stderr and logging through the capture (idempotent)."""
-    global _installed
+def install(code: Path | None = None) -> None:
+    """Route stdout, stderr and logging through the capture (idempotent), hiding server paths
+    and naming files relative to ``code``, the deployment's code folder (by default, the one
+    holding the current directory, the entrypoint's folder, per ``OPEN_RUNTIMES_ENTRYPOINT``)."""
+    global _installed, _scrub
     if _installed:
         return
     _installed = True
+    if code is None:
+        code = code_folder(Path(os.getcwd()), os.environ.get(ENTRYPOINT_ENV, ""))
+    _scrub = PathScrubber(code)
     root = logging.getLogger()
     if not root.handlers:
         # Outside a captured request, warnings and errors must still reach the worker's log as

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from urllib.parse import unquote
 from starlette.types import Receive, Scope, Send
 
 from wixhttp.platform.runtime.context import Context, Output, Request
+from wixhttp.platform.serverpaths import PathScrubber
 
 __all__ = ["RuntimeApp"]
 
@@ -54,8 +54,9 @@ class RuntimeApp:
         self.main = main
         self.timeout = timeout
         self.max_body_size = max_body_size
-        # Tracebacks name the user's files relative to the code folder, as the build logs do.
-        self._code_prefix = f"{code.resolve()}{os.sep}" if code is not None else ""
+        # Tracebacks name the user's files relative to the code folder, as the build logs do,
+        # and no other server path.
+        self._scrub = PathScrubber(code)
         self._is_async = inspect.iscoroutinefunction(main)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -96,10 +97,7 @@ class RuntimeApp:
             context.error("Execution timed out.")
             return context.res.text("", 500)
         except Exception as exc:  # noqa: BLE001 - the user's exception, reported as Appwrite does
-            text = "".join(traceback.format_exception(exc)).rstrip("\n")
-            if self._code_prefix:
-                text = text.replace(self._code_prefix, "")
-            context.error(text)
+            context.error(self._scrub("".join(traceback.format_exception(exc)).rstrip("\n")))
             return context.res.text("", 500)
         if output is None:
             context.error(_NO_RETURN)
