@@ -12,7 +12,10 @@ fetched once by the platform with ``GET /__wixhttp/logs/<id>``. The platform str
 headers before anything reaches a client.
 
 Whatever the worker writes, captured or not (its stderr's tail is the error of an execution it
-failed to start for), names no server path: see :mod:`wixhttp.platform.serverpaths`.
+failed to start for), names no server path (:class:`PathScrubber`): a function's owner learns
+about their code, not the server's disk. The deployment's code folder reads as paths relative
+to it (``File "src/main.py"``, ``.`` for the folder itself), the data directory as ``<data>``,
+the folder the server is installed in as ``<server>`` and Python's own as ``<python>``.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import wixhttp
 from wixhttp.logs import StreamProxy
-from wixhttp.platform.serverpaths import ENTRYPOINT_ENV, PathScrubber, code_folder
 
 __all__ = [
     "CAPTURE_HEADER",
@@ -47,6 +50,7 @@ __all__ = [
     "ERRORS_TRUNCATED",
     "FETCH_LOGS_HEADER",
     "LOG_LIMIT",
+    "PathScrubber",
     "TRUNCATED",
     "install",
     "tail",
@@ -116,6 +120,59 @@ class Capture:
     @property
     def errors(self) -> str:
         return tail("".join(self._errors), errors=True)
+
+
+# -- server paths out of what callers read ---------------------------------------------------------
+
+#: The environment variable naming the entrypoint relative to the code folder (the runtime's).
+ENTRYPOINT_ENV = "OPEN_RUNTIMES_ENTRYPOINT"
+
+#: Where the server's code is installed (its checkout, or site-packages).
+SERVER_DIR = str(Path(wixhttp.__file__).resolve().parent.parent)
+
+
+def code_folder(entry_dir: Path, entrypoint: str) -> Path:
+    """The code folder of a deployment whose entrypoint (``src/main.py``, relative to that
+    folder) is in ``entry_dir``: ``entry_dir`` less the entrypoint's folders."""
+    depth = len(Path(entrypoint).parts) - 1
+    if depth <= 0 or entry_dir.parts[-depth:] != Path(entrypoint).parts[:-1]:
+        return entry_dir
+    return entry_dir.parents[depth - 1]
+
+
+class PathScrubber:
+    """Replaces server paths in text: ``scrub = PathScrubber(code, data=...); scrub(text)``."""
+
+    def __init__(self, code: Path | None = None, *, data: Path | None = None) -> None:
+        hidden: dict[str, str] = {}
+        for path, name in (
+            (SERVER_DIR, "<server>"),
+            (sys.base_prefix, "<python>"),
+            (sys.prefix, "<python>"),
+        ):
+            hidden[path] = name
+            hidden[os.path.realpath(path)] = name
+        if data is not None:
+            for path in {str(data), os.path.realpath(data)}:
+                hidden[path] = "<data>"
+        if code is not None:
+            for path in {str(code), os.path.realpath(code)}:
+                hidden[path + os.sep] = ""
+                hidden[path] = "."
+        # Longest first, so a folder inside another is replaced before its parent; "/" never.
+        self._hidden = sorted(
+            ((path, name) for path, name in hidden.items() if len(path) > 1),
+            key=lambda item: -len(item[0]),
+        )
+
+    def __call__(self, text: str) -> str:
+        for path, name in self._hidden:
+            if path in text:
+                text = text.replace(path, name)
+        return text
+
+
+# -- capture ---------------------------------------------------------------------------------------
 
 
 current_capture: ContextVar[Capture | None] = ContextVar("wixhttp_capture", default=None)

@@ -24,8 +24,8 @@ from urllib.parse import unquote
 
 from starlette.types import Receive, Scope, Send
 
+from wixhttp.platform.capture import PathScrubber
 from wixhttp.platform.runtime.context import Context, Output, Request
-from wixhttp.platform.serverpaths import PathScrubber
 
 __all__ = ["RuntimeApp"]
 
