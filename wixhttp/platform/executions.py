@@ -53,9 +53,13 @@ from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 from wixhttp.platform.writer import BatchWriter
 
-__all__ = ["ExecutionService"]
+__all__ = ["MAX_RESPONSE_BODY", "ExecutionService"]
 
 log = logging.getLogger("wixhttp.platform")
+
+#: The most of a function's response body an execution keeps (its ``responseBody``); the rest
+#: is cut, said in its errors. Direct calls stream the whole body to the caller.
+MAX_RESPONSE_BODY = 10 * 1024 * 1024
 
 
 class ExecutionService:
@@ -247,10 +251,21 @@ class ExecutionService:
             headers.append((CAPTURE_HEADER, job.id.encode("latin-1")))
         started = time.perf_counter()
         try:
-            result = await self.workers.forward(spec, job.method, job.target, headers, job.body)
+            response = await self.workers.forward(spec, job.method, job.target, headers, job.body)
+            body, whole = await response.read(MAX_RESPONSE_BODY)
         except WorkerError as exc:
             return Outcome(500, [], b"", "", str(exc), time.perf_counter() - started)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            message = f"the function's worker broke off its response: {type(exc).__name__}"
+            return Outcome(500, [], b"", "", message, time.perf_counter() - started)
+        result = ProxyResponse(response.status, response.headers, body)
         outcome, ref = parse_response(result, started)
+        if not whole:
+            outcome.errors = append_text(
+                outcome.errors,
+                f"The response body was cut to its first {MAX_RESPONSE_BODY} bytes "
+                "(an execution keeps at most that much).",
+            )
         if not capture:  # nothing was captured: log headers could only be the handler's own
             outcome.logs = outcome.errors = ""
         elif ref:
@@ -264,8 +279,9 @@ class ExecutionService:
             response = await self.workers.forward(
                 spec, "GET", path, [(FETCH_LOGS_HEADER, b"1")], b""
             )
-            data = json.loads(response.body) if response.status == 200 else {}
-        except (WorkerError, ValueError) as exc:
+            content, _whole = await response.read()
+            data = json.loads(content) if response.status == 200 else {}
+        except (WorkerError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             data = {"errors": f"(the execution's logs could not be fetched: {exc})"}
         outcome.logs = tail(str(data.get("logs", "")))
         outcome.errors = tail(str(data.get("errors", "")), errors=True)
