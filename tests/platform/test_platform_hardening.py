@@ -1,12 +1,13 @@
 """The platform's request path keeps its promises (issue 15): the caller's key never reaches the
 function, one body limit for executions and direct calls, header values arrive as sent,
-responses stream through the proxy in bounded memory, and a build's import check sees the
-function's variables."""
+responses stream through the proxy in bounded memory, a build's import check sees the
+function's variables, and a database file deleted under a running platform is answered 503."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,9 @@ from appwrite.exception import AppwriteException
 from appwrite.input_file import InputFile
 from appwrite.services.functions import Functions
 
+from tests._servers import wait_until
 from tests.platform._support import (
+    BACKEND,
     FAST,
     RUNTIME,
     PlatformProcess,
@@ -223,3 +226,28 @@ def test_a_site_reading_its_variables_at_import_builds_and_serves(
     assert ready.status.value == "ready", ready.buildlogs
     response = httpx.get(f"{platform.url}/functions/{function_id}/_functions/hello", timeout=30)
     assert response.text == "hello from a variable"
+
+
+# -- the database going away -----------------------------------------------------------------
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="an SQLite file deleted under the platform")
+def test_a_database_file_deleted_while_running_is_answered_503_and_logged(
+    start_platform: Callable[..., PlatformProcess],
+) -> None:
+    process = start_platform(*FAST)
+    functions = process.functions(process.create_key())
+    functions.create(unique_id("hd"), "before", RUNTIME)
+    (process.data_dir / "platform.db").unlink()
+
+    def refused() -> httpx.Response | None:
+        with process.http() as web:
+            response = web.get("/v1/functions/runtimes")
+        return response if response.status_code == 503 else None
+
+    response = wait_until(refused, 10, what="the platform to notice its database is gone")
+    assert response.json()["type"] == "general_server_error"
+    assert "database file was deleted" in response.json()["message"]
+    direct = httpx.get(f"{process.url}/functions/any/_functions/hello", timeout=10)
+    assert direct.status_code == 503
+    assert "database lost" in process.log()
