@@ -65,6 +65,9 @@ class PlatformApp:
         self._proxies = proxies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (lost := self.platform.store.lost()):
+            await error_response(errors.database_lost(lost))(scope, receive, send)
+            return
         if scope["type"] == "http":
             path: str = scope["path"]
             if path.startswith("/functions/"):

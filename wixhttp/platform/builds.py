@@ -14,7 +14,8 @@ Steps, each logged into ``buildLogs``:
    import error, a missing ``main`` or a module with no handlers fails the build with the
    traceback in the logs, otherwise the style (and the Wix routes) are logged and recorded.
 
-The logs never show the server's own paths: the code folder reads as ``.`` and the data
+Commands and the import check see the function's variables in their environment, as its
+workers do. The logs never show the server's own paths: the code folder reads as ``.`` and the data
 directory and the server's installation are named, not spelled out.
 """
 
@@ -261,7 +262,12 @@ class Builder:
     async def _steps(self, deployment: Row, code: Path, logs: BuildLog) -> list[dict[str, Any]]:
         """Extract, run the commands, byte-compile, load: the routes, or :class:`BuildFailed`."""
         await self._extract(deployment, code, logs)
-        env = worker_env(code, {"PIP_TARGET": str(code / ".deps")})
+        # The function's variables, as its workers get them: code that reads one at import
+        # (or a build command that needs one) works in the build as it will when served.
+        variables = await self.store.function_variables(self.project_id, deployment["function_id"])
+        env = worker_env(
+            code, {**{v["key"]: v["value"] for v in variables}, "PIP_TARGET": str(code / ".deps")}
+        )
         commands = deployment["commands"].strip()
         if commands:
             await self._run_commands(commands, code, env, logs)

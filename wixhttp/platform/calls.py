@@ -29,6 +29,7 @@ __all__ = [
     "Outcome",
     "finished",
     "forward_headers",
+    "header_bytes",
     "http_execution",
     "injected_headers",
     "kept_headers",
@@ -107,13 +108,13 @@ class Job:
 
     def load(self, headers: Iterable[Sequence[str]], body: str) -> None:
         """Take the request as stored (text pairs and text), encoded for the wire."""
-        self.headers = [(k.encode("latin-1"), v.encode("utf-8")) for k, v in headers]
+        self.headers = [(k.encode("latin-1"), header_bytes(v)) for k, v in headers]
         self.body = body.encode("utf-8")
 
     def pending(self) -> Row:
         """The request as stored until it runs (the inverse of :meth:`load`)."""
         return {
-            "pending_headers": [[k.decode("latin-1"), v.decode("utf-8")] for k, v in self.headers],
+            "pending_headers": [[k, v] for k, v in _decode_pairs(self.headers)],
             "pending_body": self.body.decode("utf-8"),
         }
 
@@ -220,8 +221,19 @@ def kept_headers(pairs: Iterable[tuple[str, str]], allowed: frozenset[str]) -> l
     return [{"name": name, "value": value} for name, value in pairs if name.lower() in allowed]
 
 
+def header_bytes(value: str) -> bytes:
+    """A header value on the wire: Latin-1, the bytes the function's server (the core app, as
+    Node and Starlette do) decodes back to the very same string. The execution API refuses
+    values beyond Latin-1; a request kept by an older version may still hold one: UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
 def _decode_pairs(headers: Headers) -> list[tuple[str, str]]:
-    return [(k.decode("latin-1"), v.decode("utf-8", "replace")) for k, v in headers]
+    """Header bytes as text, the way the function's server reads them (Latin-1)."""
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
 
 
 def new_execution(
@@ -243,7 +255,7 @@ def new_execution(
     as it reaches the function."""
     job = Job(execution_id, function_id, call.method, request_target(call.path), [], b"")
     job.headers = forward_headers(
-        [(k.encode("latin-1"), v.encode("utf-8")) for k, v in call.headers.items()],
+        [(k.encode("latin-1"), header_bytes(v)) for k, v in call.headers.items()],
         function_id=function_id,
         execution_id=execution_id,
         trigger=trigger,

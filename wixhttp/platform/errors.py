@@ -72,6 +72,10 @@ def body_too_large(limit: int) -> AppwriteError:
     )
 
 
+def database_lost(message: str) -> AppwriteError:
+    return AppwriteError(503, "general_server_error", message)
+
+
 def rate_limit_exceeded(headers: dict[str, str]) -> AppwriteError:
     return AppwriteError(
         429,

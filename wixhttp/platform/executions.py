@@ -53,9 +53,12 @@ from wixhttp.platform.targets import Target, Targets
 from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
 from wixhttp.platform.writer import BatchWriter
 
-__all__ = ["ExecutionService"]
+__all__ = ["MAX_RESPONSE_BODY", "ExecutionService"]
 
 log = logging.getLogger("wixhttp.platform")
+
+#: The most of a response body an execution keeps (direct calls stream it all to the caller).
+MAX_RESPONSE_BODY = 10 * 1024 * 1024
 
 
 class ExecutionService:
@@ -245,16 +248,14 @@ class ExecutionService:
         headers = [*job.headers, await self.dynamic_keys.header(self.project_id, function)]
         if capture := bool(function["logging"]):
             headers.append((CAPTURE_HEADER, job.id.encode("latin-1")))
-        started = time.perf_counter()
-        try:
-            result = await self.workers.forward(spec, job.method, job.target, headers, job.body)
-        except WorkerError as exc:
-            return Outcome(500, [], b"", "", str(exc), time.perf_counter() - started)
-        outcome, ref = parse_response(result, started)
+        outcome, ref, whole = await _send(self.workers, spec, job, headers)
         if not capture:  # nothing was captured: log headers could only be the handler's own
             outcome.logs = outcome.errors = ""
         elif ref:
             await self._fetch_logs(spec, ref, outcome)
+        if not whole:
+            cut = f"The response body was cut to its first {MAX_RESPONSE_BODY} bytes."
+            outcome.errors = append_text(outcome.errors, cut)
         return outcome
 
     async def _fetch_logs(self, spec: WorkerSpec, ref: str, outcome: Outcome) -> None:
@@ -264,8 +265,9 @@ class ExecutionService:
             response = await self.workers.forward(
                 spec, "GET", path, [(FETCH_LOGS_HEADER, b"1")], b""
             )
-            data = json.loads(response.body) if response.status == 200 else {}
-        except (WorkerError, ValueError) as exc:
+            content, _whole = await response.read()
+            data = json.loads(content) if response.status == 200 else {}
+        except (WorkerError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
             data = {"errors": f"(the execution's logs could not be fetched: {exc})"}
         outcome.logs = tail(str(data.get("logs", "")))
         outcome.errors = tail(str(data.get("errors", "")), errors=True)
@@ -357,6 +359,22 @@ class ExecutionService:
         task = asyncio.ensure_future(fetch_then_record())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+async def _send(
+    workers: WorkerPool, spec: WorkerSpec, job: Job, headers: Headers
+) -> tuple[Outcome, str | None, bool]:
+    """Send ``job``: the outcome, its logs' reference, and whether the body is whole."""
+    started = time.perf_counter()
+    try:
+        response = await workers.forward(spec, job.method, job.target, headers, job.body)
+        body, whole = await response.read(MAX_RESPONSE_BODY)
+    except (WorkerError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+        broken = f"the function's worker broke off its response: {type(exc).__name__}"
+        message = str(exc) if isinstance(exc, WorkerError) else broken
+        return Outcome(500, [], b"", "", message, time.perf_counter() - started), None, True
+    outcome, ref = parse_response(ProxyResponse(response.status, response.headers, body), started)
+    return outcome, ref, whole
 
 
 async def expire(

@@ -20,18 +20,22 @@ from wixhttp.platform.api.context import NO_CACHE, error_response
 from wixhttp.platform.auth import GUEST, KeyCache, guest_may_execute, require_scope, secret_from
 from wixhttp.platform.calls import forward_headers
 from wixhttp.platform.capture import CAPTURE_HEADER
+from wixhttp.platform.config import MAX_CALL_BODY
 from wixhttp.platform.errors import AppwriteError
 from wixhttp.platform.executions import ExecutionService
 from wixhttp.platform.store import new_id, now
 from wixhttp.platform.targets import Target, Targets
-from wixhttp.platform.workers import ProxyResponse, WorkerError, WorkerPool, WorkerSpec
+from wixhttp.platform.workers import (
+    ProxyResponse,
+    StreamedResponse,
+    WorkerError,
+    WorkerPool,
+    WorkerSpec,
+)
 
 __all__ = ["FunctionProxy"]
 
 log = logging.getLogger("wixhttp.platform")
-
-Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
-
 
 class _ClientGone(Exception):
     """The caller disconnected before its request body was complete."""
@@ -48,7 +52,7 @@ class FunctionProxy:
         targets: Targets,
         workers: WorkerPool,
         executions: ExecutionService,
-        max_body: int = 10 * 1024 * 1024,
+        max_body: int = MAX_CALL_BODY,
     ) -> None:
         self.prefix = prefix
         self.project_id = project_id
@@ -69,26 +73,24 @@ class FunctionProxy:
         if isinstance(answer, Response):
             await answer(scope, receive, send)
             return
-        status, headers, body = answer
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        await _stream(scope["method"], answer, send)
 
-    async def handle(self, scope: Scope, receive: Receive) -> Response | Answer:
+    async def handle(self, scope: Scope, receive: Receive) -> Response | StreamedResponse:
         function_id: str = scope["path_params"]["function_id"]
         target = await self.targets.lookup(function_id)
         if target is None:
             raise errors.function_not_found()
         function = target.function
-        key_in_authorization = False
+        presented = _lookup(scope["headers"])
         if not (function["enabled"] and guest_may_execute(function["execute"])):
-            key_in_authorization = await self._authorize(target, scope["headers"])
+            await self._authorize(target, presented)
+        key_in_authorization = await self._platform_credential(presented)
         spec = self._spec(target)
         body = await self._read_body(receive)
         path = self._target(scope)
         client = scope.get("client")
         client_ip = str(client[0]) if client else ""
         execution_id = new_id()
-        record = bool(function["logging"])
         headers = forward_headers(
             scope["headers"],
             function_id=function_id,
@@ -99,32 +101,32 @@ class FunctionProxy:
             key_in_authorization=key_in_authorization,
         )
         headers.append(await self.keys.dynamic.header(self.project_id, function))
-        if not record:
+        if not function["logging"]:
             try:
-                result = await self.workers.forward(spec, scope["method"], path, headers, body)
+                return await self.workers.forward(spec, scope["method"], path, headers, body)
             except WorkerError as exc:
                 return _gateway_error(exc)
-            return _reply(scope["method"], result.status, result.headers, result.body)
         headers.append((CAPTURE_HEADER, execution_id.encode("latin-1")))
         created_at, started = now(), time.perf_counter()
-        outcome: ProxyResponse | WorkerError
+        outcome: StreamedResponse | WorkerError
         try:
             outcome = await self.workers.forward(spec, scope["method"], path, headers, body)
         except WorkerError as exc:
             outcome = exc
+        # The record keeps the response's status, headers and logs (all in its head), never
+        # its body (Appwrite's stored executions have none): the body streams to the caller.
         self.executions.record_http(
             spec, execution_id, created_at, scope["method"], path, scope["headers"], client_ip,
-            outcome, started,
+            outcome if isinstance(outcome, WorkerError) else _head_only(outcome), started,
         )
         if isinstance(outcome, WorkerError):
             return _gateway_error(outcome)
-        return _reply(scope["method"], outcome.status, outcome.headers, outcome.body)
+        return outcome
 
-    async def _authorize(self, target: Target, headers: list[tuple[bytes, bytes]]) -> bool:
-        """Check a private (or disabled) function's caller holds a key with executions.write.
-        Returns whether that key came in ``Authorization`` (then it must not be forwarded)."""
+    async def _authorize(self, target: Target, headers: dict[str, str]) -> None:
+        """Check a private (or disabled) function's caller holds a key with executions.write."""
         function = target.function
-        presented = secret_from(_lookup(headers), authorization="bearer")
+        presented = secret_from(headers, authorization="bearer")
         caller, project = (
             await self.keys.resolve(presented.secret, asyncio.get_running_loop().time())
             if presented.secret
@@ -139,7 +141,22 @@ class FunctionProxy:
                 "X-Appwrite-Key."
             )
         require_scope(caller, "executions.write", self.project_id)
-        return presented.in_authorization
+
+    async def _platform_credential(self, headers: dict[str, str]) -> bool:
+        """Whether ``Authorization`` carries one of the platform's own credentials (``Bearer``
+        with an API key or a dynamic key, of any project): then it never reaches the function,
+        whichever header the platform read the key from. A function's own scheme (``Basic``,
+        its own tokens) is left alone."""
+        header = headers.get("authorization", "").strip()
+        if not header.lower().startswith("bearer "):
+            return False
+        token = header[7:].strip()
+        if not token:
+            return False
+        if token == headers.get("x-appwrite-key", "").strip():
+            return True
+        caller, _project = await self.keys.resolve(token, asyncio.get_running_loop().time())
+        return caller.is_key
 
     def _target(self, scope: Scope) -> bytes:
         """The request target the worker gets: from ``/_functions[-dev]/`` on, with the query."""
@@ -190,15 +207,30 @@ def _lookup(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
     return found
 
 
-def _reply(method: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
-    """The worker's answer to the caller: its own Content-Length, no internal headers."""
-    reply = [
-        (k, v) for k, v in headers if k != b"content-length" and not k.startswith(b"x-wixhttp-")
+def _head_only(response: StreamedResponse) -> ProxyResponse:
+    return ProxyResponse(response.status, response.headers, b"")
+
+
+async def _stream(method: str, response: StreamedResponse, send: Send) -> None:
+    """The worker's answer to the caller, its body passed on piece by piece as it comes (the
+    caller's connection paces the reading): its own framing, no internal headers."""
+    headers = [
+        (k, v)
+        for k, v in response.headers
+        if k != b"content-length" and not k.startswith(b"x-wixhttp-")
     ]
-    if method == "HEAD":
-        return status, reply + [(k, v) for k, v in headers if k == b"content-length"], b""
-    reply.append((b"content-length", str(len(body)).encode()))
-    return status, reply, body
+    if response.length is not None or method == "HEAD":
+        headers += [(k, v) for k, v in response.headers if k == b"content-length"]
+    try:
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if method == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        async for piece in response.chunks():
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        response.close()  # a no-op once the body was read whole (then it is pooled again)
 
 
 def _gateway_error(exc: WorkerError) -> Response:

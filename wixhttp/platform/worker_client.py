@@ -2,19 +2,20 @@
 
 Hand-written because the peer is known (the core app under uvicorn) and the path is hot: one
 request head built in one join, the body written with it when small, the response read with no
-per-header objects. A pooled connection the worker closed meanwhile is retried once on a new one.
+per-header objects, its body streamed in bounded pieces. A pooled connection the worker closed
+meanwhile is retried once on a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 
 from wixhttp.platform.calls import FRAMING, HOP_BY_HOP
 
-__all__ = ["ProxyResponse", "WorkerClient", "request_head"]
+__all__ = ["ProxyResponse", "StreamedResponse", "WorkerClient", "request_head"]
 
 #: What the client never passes on: hop-by-hop headers, and the framing it sets itself.
 _NOT_FORWARDED = HOP_BY_HOP | FRAMING
@@ -23,6 +24,8 @@ _NOT_RETURNED = HOP_BY_HOP | {b"host"}
 _NO_BODY_METHODS = ("GET", "HEAD", "DELETE", "OPTIONS")
 _MAX_IDLE = 64
 _SMALL_BODY = 65536  # written in the same call as the head
+_PIECE = 65536  # the most of a response body read at once
+_READ_LIMIT = 1024 * 1024  # a connection's read buffer (it stops reading past twice this)
 
 
 @dataclass
@@ -73,12 +76,19 @@ class WorkerClient:
         self._idle: list[_Connection] = []
 
     async def request(self, method: str, head: bytes, body: bytes) -> ProxyResponse:
-        """Send one request (``head`` from :func:`request_head`); a connection that fails or
-        is cancelled mid-exchange is closed, never pooled."""
+        """Send one request (``head`` from :func:`request_head`) and read the whole response."""
+        response = await self.open(method, head, body)
+        content, _complete = await response.read()
+        return ProxyResponse(response.status, response.headers, content)
+
+    async def open(self, method: str, head: bytes, body: bytes) -> StreamedResponse:
+        """Send one request and read the response's head; its body is read from the returned
+        response (the connection goes back to the pool once the body is read to its end).
+        A connection that fails or is cancelled mid-exchange is closed, never pooled."""
         for attempt in (1, 2):
             conn, reused = await self._connection()
             try:
-                status, headers, content, keep_alive = await _exchange(conn, head, body, method)
+                return await _exchange(self, conn, head, body, method)
             except _StaleConnection:
                 conn.close()
                 if reused and attempt == 1:
@@ -87,12 +97,6 @@ class WorkerClient:
             except BaseException:
                 conn.close()
                 raise
-            if keep_alive:
-                self._release(conn)
-            else:
-                conn.close()
-            kept = [(k, v) for k, v in headers if k not in _NOT_RETURNED]
-            return ProxyResponse(status, kept, content)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -107,20 +111,99 @@ class WorkerClient:
             if not conn.reader.at_eof() and not conn.writer.is_closing():
                 return conn, True
             conn.close()
-        reader, writer = await asyncio.open_unix_connection(self.sock, limit=1024 * 1024)
+        reader, writer = await asyncio.open_unix_connection(self.sock, limit=_READ_LIMIT)
         return _Connection(reader, writer), False
 
-    def _release(self, conn: _Connection) -> None:
+    def release(self, conn: _Connection) -> None:
         if len(self._idle) < _MAX_IDLE:
             self._idle.append(conn)
         else:
             conn.close()
 
 
+class StreamedResponse:
+    """A worker's response whose body is still on the connection: read it with :meth:`chunks`
+    (pieces of at most 64 KiB, so memory stays bounded whatever the body's size) or
+    :meth:`read`; :meth:`close` drops the connection if the body is not wanted to its end."""
+
+    def __init__(
+        self,
+        client: WorkerClient,
+        conn: _Connection,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        framing: tuple[int, bool, bool],
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self._client = client
+        self._conn: _Connection | None = conn
+        self._length, self._chunked, self._keep_alive = framing
+        if self._length == 0 and not self._chunked:
+            self._finish()
+
+    @property
+    def length(self) -> int | None:
+        """The body's length if the worker said it (``Content-Length``), else None."""
+        return None if self._chunked or self._length < 0 else self._length
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body, piece by piece; the connection is pooled again after the last one."""
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            if self._chunked:
+                async for piece in _chunked_pieces(conn.reader):
+                    yield piece
+            elif self._length >= 0:
+                left = self._length
+                while left:
+                    piece = await conn.reader.readexactly(min(left, _PIECE))
+                    left -= len(piece)
+                    yield piece
+            else:
+                self._keep_alive = False
+                while piece := await conn.reader.read(_PIECE):
+                    yield piece
+        except BaseException:
+            self.close()
+            raise
+        self._finish()
+
+    async def read(self, limit: int | None = None) -> tuple[bytes, bool]:
+        """The body, up to ``limit`` bytes, and whether it was read whole (a longer one is cut
+        and its connection dropped, never pooled)."""
+        pieces: list[bytes] = []
+        size = 0
+        async for piece in self.chunks():
+            if limit is not None and size + len(piece) > limit:
+                pieces.append(piece[: limit - size])
+                self.close()
+                return b"".join(pieces), False
+            pieces.append(piece)
+            size += len(piece)
+        return b"".join(pieces), True
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _finish(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        if self._keep_alive:
+            self._client.release(conn)
+        else:
+            conn.close()
+
+
 async def _exchange(
-    conn: _Connection, head: bytes, body: bytes, method: str
-) -> tuple[int, list[tuple[bytes, bytes]], bytes, bool]:
-    """Send one HTTP/1.1 request and read the response: status, headers, body, keep-alive."""
+    client: WorkerClient, conn: _Connection, head: bytes, body: bytes, method: str
+) -> StreamedResponse:
+    """Send one HTTP/1.1 request and read the response's head."""
     conn.writer.write(head + body if len(body) < _SMALL_BODY else head)
     if len(body) >= _SMALL_BODY:
         conn.writer.write(body)
@@ -142,14 +225,11 @@ async def _exchange(
             keep_alive = b"close" not in value.lower() and (
                 keep_alive or b"keep-alive" in value.lower()
             )
-        headers.append((name, value))
+        if name not in _NOT_RETURNED:
+            headers.append((name, value))
     if method == "HEAD" or status in (204, 304):
-        return status, headers, b"", keep_alive
-    if chunked:
-        return status, headers, await _read_chunked(conn.reader), keep_alive
-    if length >= 0:
-        return status, headers, await conn.reader.readexactly(length), keep_alive
-    return status, headers, await conn.reader.read(), False
+        length, chunked = 0, False
+    return StreamedResponse(client, conn, status, headers, (length, chunked, keep_alive))
 
 
 async def _read_head(reader: asyncio.StreamReader) -> tuple[int, list[bytes]]:
@@ -168,13 +248,15 @@ async def _read_head(reader: asyncio.StreamReader) -> tuple[int, list[bytes]]:
         return status, lines
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    pieces: list[bytes] = []
+async def _chunked_pieces(reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
     while True:
         size_line = await reader.readuntil(b"\r\n")
         size = int(size_line.split(b";", 1)[0].strip(), 16)
         if size == 0:
             await reader.readuntil(b"\r\n")  # no trailers from uvicorn
-            return b"".join(pieces)
-        pieces.append(await reader.readexactly(size))
+            return
+        while size:
+            piece = await reader.readexactly(min(size, _PIECE))
+            size -= len(piece)
+            yield piece
         await reader.readexactly(2)

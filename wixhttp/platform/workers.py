@@ -24,11 +24,17 @@ from pathlib import Path
 
 from wixhttp.deadlines import DeadlineExceeded, Watchdog
 from wixhttp.platform.config import MAX_FORWARDED_BODY
-from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_head
+from wixhttp.platform.worker_client import (
+    ProxyResponse,
+    StreamedResponse,
+    WorkerClient,
+    request_head,
+)
 
 __all__ = [
     "HANG_GRACE",
     "ProxyResponse",
+    "StreamedResponse",
     "Worker",
     "WorkerCrashed",
     "WorkerError",
@@ -298,18 +304,19 @@ class WorkerPool:
         target: bytes,
         headers: Iterable[tuple[bytes, bytes]],
         body: bytes,
-    ) -> ProxyResponse:
-        """Send one request to the worker for ``spec`` (starting it if needed). A worker that
-        does not answer in time is killed (:class:`WorkerTimeout`), one that breaks the
-        connection is replaced (:class:`WorkerCrashed`)."""
+    ) -> StreamedResponse:
+        """Send one request to the worker for ``spec`` (starting it if needed); the response's
+        body is the caller's to stream. A worker that does not answer in time is killed
+        (:class:`WorkerTimeout`), one that breaks the connection is replaced
+        (:class:`WorkerCrashed`)."""
         worker = await self.get(spec)
         head = request_head(method, target, headers, body)
         # The handler timeout is enforced by the worker itself (it answers 504); this is the
         # backstop for code that blocks the worker's event loop.
         limit = spec.timeout + HANG_GRACE
         try:
-            result: ProxyResponse = await self._watchdog(limit).run(
-                worker.client.request(method, head, body)
+            result: StreamedResponse = await self._watchdog(limit).run(
+                worker.client.open(method, head, body)
             )
         except DeadlineExceeded:
             raise await self._timed_out(worker, limit) from None

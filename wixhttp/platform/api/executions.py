@@ -27,6 +27,7 @@ __all__ = ["EXECUTION_METHODS", "ExecutionsApi", "RateLimiter"]
 
 EXECUTION_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$")
+_LATIN_1 = re.compile(r"^[\x00-\xff]*$")
 _HEADERS_INVALID = (
     'Invalid headers: Alphanumeric characters or hyphens only, cannot start with "x-appwrite", '
     "maximum 100 keys, and total size 16384."
@@ -179,7 +180,7 @@ def _parse(params: Params, request: Request, min_lead: float) -> tuple[Call, boo
 def _sync_reply(row: Mapping[str, Any], outcome: Outcome) -> dict[str, Any]:
     """A synchronous execution's record with the whole response (stored ones keep less)."""
     response_headers = [
-        {"name": k.decode("latin-1"), "value": v.decode("utf-8", "replace")}
+        {"name": k.decode("latin-1"), "value": v.decode("latin-1")}
         for k, v in outcome.headers
     ]
     response_headers.append({"name": "x-appwrite-execution-id", "value": row["id"]})
@@ -239,5 +240,11 @@ def _execution_headers(raw: Mapping[str, Any]) -> dict[str, str]:
             or any(c in text for c in "\r\n\0")
         ):
             raise errors.bad_request(_HEADERS_INVALID)
+        if not _LATIN_1.match(text):
+            raise errors.bad_request(
+                f"Invalid headers: the value of {key} holds characters beyond Latin-1 "
+                "(ISO-8859-1); a function reads header values as Latin-1, so it could not see "
+                "them as sent. Percent-encode the value or send it in the body."
+            )
         headers[key] = text
     return headers

@@ -34,6 +34,7 @@ from wixhttp.platform.store.database import (
     unusable,
 )
 from wixhttp.platform.store.listing import count, select_page
+from wixhttp.platform.store.watch import FileWatch
 
 __all__ = [
     "CursorNotFound",
@@ -100,6 +101,7 @@ class StoreBase:
         speak); ``database``'s pool sizes apply to PostgreSQL."""
         self.url = checked_url(url)
         self.engine: AsyncEngine = create_engine(self.url, database)
+        self.watch = FileWatch.for_url(self.url)
 
     @property
     def printable_url(self) -> str:
@@ -114,6 +116,12 @@ class StoreBase:
             await schema.upgrade(self.engine)
         except (OSError, SQLAlchemyError, asyncio.TimeoutError) as exc:
             raise unusable(self.url, exc) from None
+        self.watch.arm()
+
+    def lost(self) -> str | None:
+        """Why the database is gone from under the platform (an SQLite file deleted or replaced
+        while it runs), or None; checked at most every half second (see :mod:`.watch`)."""
+        return self.watch.lost()
 
     async def close(self) -> None:
         await self.engine.dispose()
