@@ -1,0 +1,83 @@
+"""Hostile requests and misbehaving handlers get a deliberate answer, never a 500 of ours or a
+hang (issue 15): oversized numbers, deep nesting, lone surrogates, framing headers, huge request
+headers, handlers that ignore their deadline or block the thread pool, a worker that exits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests._sites import ClientFactory
+from wixhttp.request import MAX_JSON_DEPTH
+
+
+def test_an_integer_too_long_for_python_is_a_400_invalid_json(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client("hardening", debug=False)
+    reply = client.post("/_functions/echo", content=b'{"n": ' + b"7" * 5000 + b"}")
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "invalid_json"
+    assert "digits" in reply.json()["message"]
+
+
+@pytest.mark.parametrize("function", ["echo", "echo_async"])
+def test_json_nested_up_to_the_limit_is_echoed_and_deeper_is_a_400(
+    make_client: ClientFactory, function: str
+) -> None:
+    client = make_client("hardening", debug=False)
+    at_limit = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert client.post(f"/_functions/{function}", content=at_limit).text == at_limit
+    for depth in (MAX_JSON_DEPTH + 1, 980, 100_000):
+        reply = client.post(f"/_functions/{function}", content="[" * depth + "]" * depth)
+        assert reply.status_code == 400, depth
+        assert reply.json()["error"] == "invalid_json"
+        assert f"more than {MAX_JSON_DEPTH} levels" in reply.json()["message"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(make_client: ClientFactory) -> None:
+    client = make_client("hardening", debug=False)
+    body = json.dumps({"text": "[{" * 2000})
+    assert client.post("/_functions/echo", content=body).json() == {"text": "[{" * 2000}
+
+
+@pytest.mark.parametrize("function", ["echo", "echo_async"])
+def test_a_lone_surrogate_is_echoed_escaped_as_json_stringify_writes_it(
+    make_client: ClientFactory, function: str
+) -> None:
+    client = make_client("hardening", debug=False)
+    reply = client.post(f"/_functions/{function}", content=b'{"name": "a\\ud800b"}')
+    assert reply.status_code == 200
+    assert reply.content == b'{"name":"a\\ud800b"}'  # valid JSON, the same string back
+    assert reply.json() == {"name": "a\ud800b"}
+
+
+def test_a_lone_surrogate_in_a_text_body_is_sent_as_the_replacement_character(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client("hardening", debug=False)
+    reply = client.post("/_functions/echo_text", content=b'{"name": "a\\udc00b"}')
+    assert reply.status_code == 200
+    assert reply.text == "a\ufffdb"
+
+
+def test_a_body_the_handler_nests_too_deeply_is_a_500_naming_the_handler(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client("hardening")
+    reply = client.get("/_functions/deep", params={"depth": "20000"})
+    assert reply.status_code == 500
+    assert "handler get_deep returned a body that is not JSON" in reply.json()["message"]
+    assert "nested too deeply" in reply.json()["message"]
+    assert "get_deep" in caplog.text
+
+
+def test_a_handler_cannot_send_framing_or_connection_headers(make_client: ClientFactory) -> None:
+    client = make_client("hardening", debug=False)
+    reply = client.get("/_functions/framing")
+    assert reply.text == "framed"
+    assert reply.headers["content-length"] == "6"
+    for name in ("transfer-encoding", "connection", "upgrade"):
+        assert name not in reply.headers
+    assert reply.headers["x-kept"] == "yes"
