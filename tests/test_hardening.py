@@ -10,6 +10,7 @@ import pytest
 
 from tests._sites import ClientFactory
 from wixhttp.request import MAX_JSON_DEPTH
+from wixhttp.settings import Settings, SettingsError
 
 
 def test_an_integer_too_long_for_python_is_a_400_invalid_json(
@@ -81,3 +82,32 @@ def test_a_handler_cannot_send_framing_or_connection_headers(make_client: Client
     for name in ("transfer-encoding", "connection", "upgrade"):
         assert name not in reply.headers
     assert reply.headers["x-kept"] == "yes"
+
+
+def test_request_headers_over_64_kib_are_a_431_before_the_handler_runs(
+    make_client: ClientFactory,
+) -> None:
+    client = make_client("hardening", debug=False)
+    fits = client.get("/_functions/headers", headers={"x-big": "a" * 60_000})
+    assert fits.status_code == 200
+    reply = client.get("/_functions/headers", headers={"x-big": "a" * 66_000})
+    assert reply.status_code == 431
+    assert reply.json()["error"] == "request_header_fields_too_large"
+    spread = {f"x-h{i}": "a" * 1000 for i in range(70)}  # the total counts, not one header
+    assert client.get("/_functions/headers", headers=spread).status_code == 431
+
+
+def test_the_header_limit_comes_from_wixhttp_max_header_size(
+    make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WIXHTTP_MAX_HEADER_SIZE", "2000")
+    client = make_client("hardening", debug=False)
+    assert client.get("/_functions/headers", headers={"x-big": "a" * 1000}).status_code == 200
+    assert client.get("/_functions/headers", headers={"x-big": "a" * 2000}).status_code == 431
+
+
+def test_a_header_limit_that_is_not_a_positive_size_is_refused() -> None:
+    with pytest.raises(SettingsError, match="WIXHTTP_MAX_HEADER_SIZE"):
+        Settings.resolve(environ={"WIXHTTP_MAX_HEADER_SIZE": "lots"})
+    with pytest.raises(SettingsError, match="max_header_size must be greater than zero"):
+        Settings.resolve(max_header_size=0, environ={})
