@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
-from tests._sites import ClientFactory
+from tests._servers import ServerFactory
+from tests._sites import ClientFactory, site
+from wixhttp import create_app
 from wixhttp.request import MAX_JSON_DEPTH
 from wixhttp.settings import Settings, SettingsError
 
@@ -111,3 +114,20 @@ def test_a_header_limit_that_is_not_a_positive_size_is_refused() -> None:
         Settings.resolve(environ={"WIXHTTP_MAX_HEADER_SIZE": "lots"})
     with pytest.raises(SettingsError, match="max_header_size must be greater than zero"):
         Settings.resolve(max_header_size=0, environ={})
+
+
+def test_an_async_handler_that_swallows_its_cancellation_still_gets_its_caller_a_504(
+    live_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = live_server(create_app(site("hardening"), timeout=0.5))
+    client = httpx.Client(base_url=server.url, timeout=30)
+    try:
+        reply = client.get("/_functions/stubborn")  # without the fix: no answer, ever
+        assert reply.status_code == 504
+        assert reply.json()["error"] == "timeout"
+        assert "handler get_stubborn ignored its cancellation" in caplog.text
+        # The connection serves on, and the handler ends once let go.
+        assert client.get("/_functions/quick_async").text == "quick"
+    finally:
+        client.post("/_functions/release")
+        client.close()

@@ -8,6 +8,7 @@ reloader swaps it atomically: a request in flight keeps the table it started wit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -23,7 +24,7 @@ from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errorpage import debug_reply
 from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.intake import Disconnected, Intake, Refused
-from wixhttp.invoke import Invoker, coerce
+from wixhttp.invoke import Invoker, coerce, late_answer
 from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import access_fields, current_function
@@ -163,7 +164,14 @@ class WixHttpApp:
                 body,
                 trusted_proxies=self._trusted,
             )
-            reply = await self._run_handler(scope, handler, request, body)
+            late = _LateAnswer(self, scope, send, handler, name)
+            token = late_answer.set(late)
+            try:
+                reply = await self._run_handler(scope, handler, request, body)
+            finally:
+                late_answer.reset(token)
+            if late.sent:  # the handler ended at last; its caller already has a 504
+                return 504
         return await _send(send, scope, reply)
 
     async def _run_handler(
@@ -183,11 +191,7 @@ class WixHttpApp:
                 handler.export_name,
                 self._timeout,
             )
-            message = (
-                f"function {request.function_name!r} did not answer within "
-                f"{self._timeout:g} seconds"
-            )
-            return self._error_reply(scope, 504, "timeout", message)
+            return self._timeout_reply(scope, request.function_name)
         except InvalidJSONBody as exc:
             return self._error_reply(scope, 400, "invalid_json", str(exc))
         except HandlerError as exc:
@@ -207,6 +211,10 @@ class WixHttpApp:
             return self._server_error(scope, f"{type(exc).__name__}: {exc}", exc, body)
         finally:
             current_function.reset(token)
+
+    def _timeout_reply(self, scope: Scope, name: str) -> _Reply:
+        message = f"function {name!r} did not answer within {self._timeout:g} seconds"
+        return self._error_reply(scope, 504, "timeout", message)
 
     def _server_error(
         self, scope: Scope, message: str, exc: BaseException | None, body: bytes = _NO_BODY
@@ -279,6 +287,35 @@ class WixHttpApp:
     def close(self) -> None:
         """Release the handler thread pool (threads still running finish on their own)."""
         self._invoker.close()
+
+
+class _LateAnswer:
+    """Sends the 504 of an ``async def`` handler that caught the cancellation at its timeout
+    and carries on: the caller is answered, the handler is left running, loudly."""
+
+    __slots__ = ("app", "scope", "send", "handler", "name", "sent")
+    tasks: set[asyncio.Task[int]] = set()  # the sends in flight, held from the collector
+
+    def __init__(
+        self, app: WixHttpApp, scope: Scope, send: Send, handler: Handler, name: str
+    ) -> None:
+        self.app, self.scope, self.send, self.handler, self.name = app, scope, send, handler, name
+        self.sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        error_log.error(
+            "%s: handler %s ignored its cancellation at the %.3gs timeout and is still running; "
+            "its caller got 504. Let asyncio.CancelledError propagate (catch Exception, not "
+            "BaseException)",
+            self.handler.location,
+            self.handler.export_name,
+            self.app.settings.timeout,
+        )
+        reply = self.app._timeout_reply(self.scope, self.name)
+        task = asyncio.get_running_loop().create_task(_send(self.send, self.scope, reply))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
 
 _NOT_FOUND_MESSAGE = "not found; HTTP functions are served at " + " and ".join(

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
@@ -26,7 +26,13 @@ from wixhttp.request import WixHttpFunctionRequest
 from wixhttp.responses import WixHttpFunctionResponse, valid_status
 from wixhttp.routing import Handler
 
-__all__ = ["Invoker", "coerce", "watch_unawaited"]
+__all__ = ["Invoker", "coerce", "late_answer", "watch_unawaited"]
+
+#: Set by the app around a handler call: answers the caller (504) when an ``async def``
+#: handler caught the cancellation at its timeout and carries on (it cannot be stopped).
+late_answer: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "late_answer", default=None
+)
 
 
 class Invoker:
@@ -45,12 +51,12 @@ class Invoker:
             _track_coroutine_origins()  # on the event loop's thread, for async handlers
         if handler.is_async:
             call = handler.func(request) if handler.takes_request else handler.func()
-            result = await self._watchdog.run(call)
+            result = await self._watchdog.run(call, late_answer.get())
         else:
             result = await self._call_sync(handler, request)
         if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
             # Ported Velo code returns promises: a handler may return an awaitable.
-            result = await self._watchdog.run(_settle(result))
+            result = await self._watchdog.run(_settle(result), late_answer.get())
         return result
 
     async def _call_sync(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:

@@ -85,3 +85,7 @@ def get_pid(request):
 async def get_sleepy(request):
     time.sleep(float(request.query.get("seconds", "0.5")))  # blocks the event loop
     return ok(body="slept")
+
+
+async def get_quick_async(request):
+    return ok(body="quick")
