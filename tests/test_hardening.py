@@ -5,13 +5,15 @@ headers, handlers that ignore their deadline or block the thread pool, a worker 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from tests._servers import ServerFactory
+from tests._servers import ServerFactory, wait_until
 from tests._sites import ClientFactory, site
 from wixhttp import create_app
+from wixhttp.invoke import THREAD_SHARE
 from wixhttp.request import MAX_JSON_DEPTH
 from wixhttp.settings import Settings, SettingsError
 
@@ -128,6 +130,35 @@ def test_an_async_handler_that_swallows_its_cancellation_still_gets_its_caller_a
         assert "handler get_stubborn ignored its cancellation" in caplog.text
         # The connection serves on, and the handler ends once let go.
         assert client.get("/_functions/quick_async").text == "quick"
+    finally:
+        client.post("/_functions/release")
+        client.close()
+
+
+def test_a_function_blocking_its_threads_gets_503_alone_and_recovers(
+    live_server: ServerFactory,
+) -> None:
+    server = live_server(create_app(site("hardening"), timeout=0.5))
+    client = httpx.Client(base_url=server.url, timeout=30)
+    try:
+        # More calls than its share, all hanging: the share times out, the rest is refused.
+        with ThreadPoolExecutor(THREAD_SHARE + 4) as pool:
+            replies = list(
+                pool.map(lambda _: client.get("/_functions/blocked"), range(THREAD_SHARE + 4))
+            )
+        statuses = sorted(reply.status_code for reply in replies)
+        assert statuses == [503] * 4 + [504] * THREAD_SHARE
+        refused = next(reply for reply in replies if reply.status_code == 503)
+        assert refused.json()["error"] == "overloaded"
+        assert refused.headers["retry-after"] == "1"
+        # Other plain handlers still get threads; the blocked function is refused at once.
+        assert client.get("/_functions/quick").text == "quick"
+        assert client.get("/_functions/blocked").status_code == 503
+        client.post("/_functions/release")
+        wait_until(
+            lambda: client.get("/_functions/blocked").status_code == 200,
+            what="the function to get threads again",
+        )
     finally:
         client.post("/_functions/release")
         client.close()

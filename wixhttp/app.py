@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errorpage import debug_reply
 from wixhttp.errors import HandlerError, accept_header, error_response
 from wixhttp.intake import Disconnected, Intake, Refused
-from wixhttp.invoke import Invoker, coerce, late_answer
+from wixhttp.invoke import Invoker, Overloaded, coerce, late_answer
 from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import access_fields, current_function
@@ -194,6 +195,10 @@ class WixHttpApp:
             return self._timeout_reply(scope, request.function_name)
         except InvalidJSONBody as exc:
             return self._error_reply(scope, 400, "invalid_json", str(exc))
+        except Overloaded as exc:
+            error_log.warning("%s; answering 503 until some finish", exc)
+            retry = [(b"retry-after", b"%d" % math.ceil(self._timeout))]
+            return self._error_reply(scope, 503, "overloaded", str(exc), extra=retry)
         except HandlerError as exc:
             error_log.error("%s", exc)
             return self._server_error(scope, str(exc), exc, body)
