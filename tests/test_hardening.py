@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
 
-from tests._servers import ServerFactory, wait_until
+from tests._servers import ServerFactory, running, wait_until
 from tests._sites import ClientFactory, site
 from wixhttp import create_app
 from wixhttp.invoke import THREAD_SHARE
@@ -162,3 +163,21 @@ def test_a_function_blocking_its_threads_gets_503_alone_and_recovers(
     finally:
         client.post("/_functions/release")
         client.close()
+
+
+@pytest.mark.parametrize("code", ["3", "1"])
+def test_serve_with_workers_survives_a_handler_ending_its_process(
+    tmp_path: Path, code: str
+) -> None:
+    args = ["serve", str(site("hardening")), "--workers", "2"]
+    with running(args, log_dir=tmp_path) as server, server.client() as client:
+        with pytest.raises(httpx.TransportError):  # the worker died mid-request
+            client.get("/_functions/exit", params={"code": code})
+        wait_until(
+            lambda: "while serving; starting a new one" in server.log(),
+            what="the dead worker to be replaced",
+        )
+        for _ in range(10):  # both workers answer again
+            assert client.get("/_functions/quick").text == "quick"
+        assert server.proc.poll() is None, server.log()
+        assert f"exited (code {code})" in server.log()

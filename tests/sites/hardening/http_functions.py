@@ -78,10 +78,6 @@ def get_exit(request):
     os._exit(int(request.query.get("code", "3")))
 
 
-def get_pid(request):
-    return ok(body={"pid": os.getpid()})
-
-
 async def get_sleepy(request):
     time.sleep(float(request.query.get("seconds", "0.5")))  # blocks the event loop
     return ok(body="slept")
