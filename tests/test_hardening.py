@@ -181,3 +181,20 @@ def test_serve_with_workers_survives_a_handler_ending_its_process(
             assert client.get("/_functions/quick").text == "quick"
         assert server.proc.poll() is None, server.log()
         assert f"exited (code {code})" in server.log()
+
+
+def test_dev_says_which_async_handler_blocks_the_event_loop(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client("hardening", debug=True)  # what wixhttp dev runs
+    assert client.get("/_functions/sleepy", params={"seconds": "1"}).text == "slept"
+    assert "async handler get_sleepy is blocking the event loop" in caplog.text
+    assert "http_functions.py:" in caplog.text
+
+
+def test_served_without_debug_nothing_watches_the_event_loop(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = make_client("hardening", debug=False)
+    assert client.get("/_functions/sleepy", params={"seconds": "1"}).text == "slept"
+    assert "blocking the event loop" not in caplog.text

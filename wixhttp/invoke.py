@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from wixhttp.deadlines import Watchdog
 from wixhttp.errors import HandlerError
 from wixhttp.logs import current_function
+from wixhttp.loopwatch import LoopWatch
 from wixhttp.request import WixHttpFunctionRequest
 from wixhttp.responses import WixHttpFunctionResponse, valid_status
 from wixhttp.routing import Handler
@@ -63,6 +64,7 @@ class Invoker:
         self._lock = threading.Lock()  # threads release theirs
         self._watchdog = Watchdog(timeout)
         self._debug = debug
+        self._loopwatch = LoopWatch()  # dev: says which async handler blocks the loop
         if debug:
             watch_unawaited()
 
@@ -70,6 +72,8 @@ class Invoker:
         """What the handler returned, awaited if it returned an awaitable."""
         if self._debug:
             _track_coroutine_origins()  # on the event loop's thread, for async handlers
+            if handler.is_async:
+                self._loopwatch.watch(handler)
         if handler.is_async:
             call = handler.func(request) if handler.takes_request else handler.func()
             result = await self._watchdog.run(call, late_answer.get())
@@ -112,6 +116,7 @@ class Invoker:
 
     def close(self) -> None:
         """Release the thread pool (threads still running finish on their own)."""
+        self._loopwatch.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None
