@@ -8,7 +8,9 @@ reloader swaps it atomically: a request in flight keeps the table it started wit
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
 import time
 from collections.abc import Iterable
@@ -22,7 +24,8 @@ from wixhttp.cors import Cors
 from wixhttp.deadlines import DeadlineExceeded
 from wixhttp.errorpage import debug_reply
 from wixhttp.errors import HandlerError, accept_header, error_response
-from wixhttp.invoke import Invoker, coerce
+from wixhttp.intake import Disconnected, Intake, Refused
+from wixhttp.invoke import Invoker, Overloaded, coerce, late_answer
 from wixhttp.jsonify import JSONDefault, UnencodableBody, make_encoder
 from wixhttp.loading import LoadedSite, SiteLoadError, load_site
 from wixhttp.logs import access_fields, current_function
@@ -38,20 +41,6 @@ error_log = logging.getLogger("wixhttp.error")
 URL_PREFIXES = frozenset({"_functions", "_functions-dev"})
 _NO_BODY = b""
 _Reply = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
-
-
-class _Refused(Exception):
-    """A request refused before its handler runs."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-class _Disconnected(Exception):
-    """The caller left before its body was read."""
 
 
 class WixHttpApp:
@@ -78,7 +67,7 @@ class WixHttpApp:
         self.site = site
         self.routes: RouteTable = site.routes if site else RouteTable()
         self.load_error = load_error
-        self._max_body = settings.max_body_size
+        self._intake = Intake(settings.max_body_size, settings.max_header_size)
         self._timeout = settings.timeout
         self._debug = settings.debug
         self._trusted = settings.trusted_proxies if settings.trusted_proxies else None
@@ -162,10 +151,10 @@ class WixHttpApp:
     ) -> int:
         """Read the body, run the handler, send the answer; the status sent (499: caller gone)."""
         try:
-            body = await self._read_body(scope, receive)
-        except _Disconnected:
+            body = await self._intake.read(scope, receive)
+        except Disconnected:
             return 499
-        except _Refused as refused:
+        except Refused as refused:
             reply = self._error_reply(scope, refused.status, refused.code, refused.message)
         else:
             request = WixHttpFunctionRequest(
@@ -176,46 +165,15 @@ class WixHttpApp:
                 body,
                 trusted_proxies=self._trusted,
             )
-            reply = await self._run_handler(scope, handler, request, body)
+            late = _LateAnswer(self, scope, send, handler, name)
+            token = late_answer.set(late)
+            try:
+                reply = await self._run_handler(scope, handler, request, body)
+            finally:
+                late_answer.reset(token)
+            if late.sent:  # the handler ended at last; its caller already has a 504
+                return 504
         return await _send(send, scope, reply)
-
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        """The request body as HTTP frames it (Content-Length, Transfer-Encoding).
-
-        Raises :class:`_Refused` for a bad Content-Length (400), a DELETE with a body (400) or a
-        body over the limit (413), and :class:`_Disconnected` when the caller leaves (499).
-        """
-        length: int | None = None
-        chunked = False
-        json_type = False
-        for key, value in scope["headers"]:
-            if key == b"content-length":
-                try:
-                    length = int(value)
-                except ValueError:
-                    length = -1
-                if length < 0:
-                    raise _Refused(400, "bad_request", "invalid Content-Length header")
-            elif key == b"transfer-encoding":
-                chunked = True
-            elif key == b"content-type":
-                json_type = value.split(b";", 1)[0].strip().lower() == b"application/json"
-        # HTTP/1.x has a body only with Content-Length or Transfer-Encoding; HTTP/2 and 3 may
-        # send one with neither.
-        has_body = chunked or (
-            length > 0 if length is not None else scope.get("http_version", "1.1")[0] > "1"
-        )
-        delete = scope["method"] == "DELETE"
-        if delete and (json_type or (length or 0) > 0):
-            raise _Refused(400, "bad_request", _DELETE_MESSAGE)
-        if length is not None and length > self._max_body:
-            raise self._too_large()
-        if not has_body:
-            return _NO_BODY
-        body = await self._receive_body(receive)
-        if delete and body:
-            raise _Refused(400, "bad_request", _DELETE_MESSAGE)
-        return body
 
     async def _run_handler(
         self, scope: Scope, handler: Handler, request: WixHttpFunctionRequest, body: bytes
@@ -234,13 +192,13 @@ class WixHttpApp:
                 handler.export_name,
                 self._timeout,
             )
-            message = (
-                f"function {request.function_name!r} did not answer within "
-                f"{self._timeout:g} seconds"
-            )
-            return self._error_reply(scope, 504, "timeout", message)
+            return self._timeout_reply(scope, request.function_name)
         except InvalidJSONBody as exc:
             return self._error_reply(scope, 400, "invalid_json", str(exc))
+        except Overloaded as exc:
+            error_log.warning("%s; answering 503 until some finish", exc)
+            retry = [(b"retry-after", b"%d" % math.ceil(self._timeout))]
+            return self._error_reply(scope, 503, "overloaded", str(exc), extra=retry)
         except HandlerError as exc:
             error_log.error("%s", exc)
             return self._server_error(scope, str(exc), exc, body)
@@ -259,26 +217,9 @@ class WixHttpApp:
         finally:
             current_function.reset(token)
 
-    async def _receive_body(self, receive: Receive) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
-        limit = self._max_body
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise _Disconnected
-            chunk: bytes = message.get("body", b"")
-            if chunk:
-                size += len(chunk)
-                if size > limit:
-                    raise self._too_large()
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-    def _too_large(self) -> _Refused:
-        message = f"request body is larger than the {self._max_body} byte limit"
-        return _Refused(413, "payload_too_large", message)
+    def _timeout_reply(self, scope: Scope, name: str) -> _Reply:
+        message = f"function {name!r} did not answer within {self._timeout:g} seconds"
+        return self._error_reply(scope, 504, "timeout", message)
 
     def _server_error(
         self, scope: Scope, message: str, exc: BaseException | None, body: bytes = _NO_BODY
@@ -353,10 +294,38 @@ class WixHttpApp:
         self._invoker.close()
 
 
+class _LateAnswer:
+    """Sends the 504 of an ``async def`` handler that caught the cancellation at its timeout
+    and carries on: the caller is answered, the handler is left running, loudly."""
+
+    __slots__ = ("app", "scope", "send", "handler", "name", "sent")
+    tasks: set[asyncio.Task[int]] = set()  # the sends in flight, held from the collector
+
+    def __init__(
+        self, app: WixHttpApp, scope: Scope, send: Send, handler: Handler, name: str
+    ) -> None:
+        self.app, self.scope, self.send, self.handler, self.name = app, scope, send, handler, name
+        self.sent = False
+
+    def __call__(self) -> None:
+        self.sent = True
+        error_log.error(
+            "%s: handler %s ignored its cancellation at the %.3gs timeout and is still running; "
+            "its caller got 504. Let asyncio.CancelledError propagate (catch Exception, not "
+            "BaseException)",
+            self.handler.location,
+            self.handler.export_name,
+            self.app.settings.timeout,
+        )
+        reply = self.app._timeout_reply(self.scope, self.name)
+        task = asyncio.get_running_loop().create_task(_send(self.send, self.scope, reply))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+
 _NOT_FOUND_MESSAGE = "not found; HTTP functions are served at " + " and ".join(
     f"/{prefix}/<name>" for prefix in sorted(URL_PREFIXES)
 )
-_DELETE_MESSAGE = "a DELETE request cannot carry a body or a Content-Type of application/json"
 
 
 async def _send(send: Send, scope: Scope, reply: _Reply) -> int:
@@ -377,16 +346,19 @@ def create_app(
     cors: CORS | str | Iterable[str] | None = None,
     json_default: JSONDefault | None = None,
     console: bool = False,
+    max_header_size: int | None = None,
 ) -> WixHttpApp:
     """An ASGI app serving ``site``: a directory holding ``http_functions.py``, the path of a
     ``.py`` file, or an imported module.
 
-    Defaults: ``max_body_size`` 512 KiB, ``timeout`` 14 s, ``debug`` off, no trusted proxies.
-    Each can come from ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``, ``WIXHTTP_DEBUG`` and
-    ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``cors`` (origins, ``"*"`` or a
-    :class:`~wixhttp.settings.CORS`; default off, or ``WIXHTTP_CORS_*``) answers preflights and
-    adds CORS headers (see :mod:`wixhttp.cors`). ``json_default`` writes body values JSON cannot
-    hold (see :func:`wixhttp.jsonify.make_encoder`); ``console`` serves the console under
+    Defaults: ``max_body_size`` 512 KiB, ``max_header_size`` 64 KiB (names and values; more is
+    a 431), ``timeout`` 14 s, ``debug`` off, no trusted proxies. Each can come from
+    ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_MAX_HEADER_SIZE``, ``WIXHTTP_TIMEOUT``,
+    ``WIXHTTP_DEBUG`` and ``WIXHTTP_TRUSTED_PROXIES``; an explicit argument wins. ``cors``
+    (origins, ``"*"`` or a :class:`~wixhttp.settings.CORS`; default off, or
+    ``WIXHTTP_CORS_*``) answers preflights and adds CORS headers (see :mod:`wixhttp.cors`).
+    ``json_default`` writes body values JSON cannot hold (see
+    :func:`wixhttp.jsonify.make_encoder`); ``console`` serves the console under
     ``/_wixhttp/`` (see :mod:`wixhttp.console`). Raises
     :class:`~wixhttp.loading.SiteLoadError` when the site cannot be loaded.
     """
@@ -396,5 +368,6 @@ def create_app(
         debug=debug,
         trusted_proxies=trusted_proxies,
         cors=cors,
+        max_header_size=max_header_size,
     )
     return WixHttpApp(load_site(site), settings, json_default=json_default, console=console)

@@ -25,6 +25,7 @@ from wixhttp.reload import EnvFile, Reloader
 from wixhttp.settings import Settings
 from wixhttp.site_commands import SITE, new, one_line_errors, openapi, routes
 from wixhttp.site_commands import entry as site_entry
+from wixhttp.supervisor import mark_serving, run_workers
 
 __all__ = ["main"]
 
@@ -171,7 +172,9 @@ def serve_factory() -> WixHttpApp:
     install_logging(log_format=os.environ.get("WIXHTTP_LOG_FORMAT", "text"))
     console = os.environ.get(CONSOLE_ENV) == "1"
     if _checked_site is None:
-        return create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+        app = create_app(os.environ["WIXHTTP_SITE"], debug=False, console=console)
+        mark_serving()
+        return app
     app = WixHttpApp(_checked_site, Settings.resolve(debug=False), console=console)
     if app.console is not None and _console_server is not None:
         server = _console_server  # open live feeds end when it stops, not hold it up
@@ -256,6 +259,9 @@ def serve(
         timeout_graceful_shutdown=graceful_timeout,
         log_config=None,
     )
+    if workers > 1:
+        run_workers(SERVE_FACTORY, **options)  # replaces a worker that exits, whatever its code
+        return
     if not console:
         uvicorn.run(SERVE_FACTORY, **options)
         return

@@ -14,19 +14,45 @@ import logging
 import os
 import re
 import sys
+import threading
 import warnings
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
 from wixhttp.deadlines import Watchdog
 from wixhttp.errors import HandlerError
 from wixhttp.logs import current_function
+from wixhttp.loopwatch import LoopWatch
 from wixhttp.request import WixHttpFunctionRequest
 from wixhttp.responses import WixHttpFunctionResponse, valid_status
 from wixhttp.routing import Handler
 
-__all__ = ["Invoker", "coerce", "watch_unawaited"]
+__all__ = [
+    "POOL_SIZE",
+    "THREAD_SHARE",
+    "Invoker",
+    "Overloaded",
+    "coerce",
+    "late_answer",
+    "watch_unawaited",
+]
+
+#: Threads running plain ``def`` handlers, per app (per worker process).
+POOL_SIZE = min(64, (os.cpu_count() or 1) * 4 + 8)
+#: The most of them one function may hold at a time, its calls past their timeout included: a
+#: function whose calls hang cannot take the whole pool from the others.
+THREAD_SHARE = max(1, POOL_SIZE // 2)
+
+
+class Overloaded(Exception):
+    """A function already holds its :data:`THREAD_SHARE` of the handler threads (a 503)."""
+
+#: Set by the app around a handler call: answers the caller (504) when an ``async def``
+#: handler caught the cancellation at its timeout and carries on (it cannot be stopped).
+late_answer: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "late_answer", default=None
+)
 
 
 class Invoker:
@@ -34,8 +60,11 @@ class Invoker:
 
     def __init__(self, timeout: float, *, debug: bool = False) -> None:
         self._executor: ThreadPoolExecutor | None = None
+        self._held: dict[str, int] = {}  # threads in use by function name
+        self._lock = threading.Lock()  # threads release theirs
         self._watchdog = Watchdog(timeout)
         self._debug = debug
+        self._loopwatch = LoopWatch()  # dev: says which async handler blocks the loop
         if debug:
             watch_unawaited()
 
@@ -43,33 +72,51 @@ class Invoker:
         """What the handler returned, awaited if it returned an awaitable."""
         if self._debug:
             _track_coroutine_origins()  # on the event loop's thread, for async handlers
+            if handler.is_async:
+                self._loopwatch.watch(handler)
         if handler.is_async:
             call = handler.func(request) if handler.takes_request else handler.func()
-            result = await self._watchdog.run(call)
+            result = await self._watchdog.run(call, late_answer.get())
         else:
             result = await self._call_sync(handler, request)
         if not isinstance(result, WixHttpFunctionResponse) and inspect.isawaitable(result):
             # Ported Velo code returns promises: a handler may return an awaitable.
-            result = await self._watchdog.run(_settle(result))
+            result = await self._watchdog.run(_settle(result), late_answer.get())
         return result
 
     async def _call_sync(self, handler: Handler, request: WixHttpFunctionRequest) -> Any:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
-                max_workers=min(64, (os.cpu_count() or 1) * 4 + 8),
+                max_workers=POOL_SIZE,
                 thread_name_prefix="wixhttp-handler",
                 initializer=_track_coroutine_origins if self._debug else None,
             )
-        loop = asyncio.get_running_loop()
+        name = request.function_name
+        with self._lock:
+            held = self._held.get(name, 0)
+            if held >= THREAD_SHARE:
+                raise Overloaded(f"function {name!r} holds {held} threads, its share of the pool")
+            self._held[name] = held + 1
         context = contextvars.copy_context()
         args = (request,) if handler.takes_request else ()
-        future = loop.run_in_executor(self._executor, context.run, handler.func, *args)
+        try:
+            done = self._executor.submit(context.run, handler.func, *args)
+        except BaseException:
+            self._release(name)
+            raise
+        # Counted until the thread is done, not until the caller is answered.
+        done.add_done_callback(lambda _: self._release(name))
         # A sync handler past its timeout cannot be stopped; the caller gets 504 and the thread
         # finishes on its own (as on Wix, where code may run on after the connection closes).
-        return await self._watchdog.run(future)
+        return await self._watchdog.run(asyncio.wrap_future(done))
+
+    def _release(self, name: str) -> None:
+        with self._lock:
+            self._held[name] -= 1
 
     def close(self) -> None:
         """Release the thread pool (threads still running finish on their own)."""
+        self._loopwatch.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False)
             self._executor = None

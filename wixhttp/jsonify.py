@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
@@ -20,7 +21,7 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
-__all__ = ["Encoder", "JSONDefault", "UnencodableBody", "encode", "make_encoder"]
+__all__ = ["Encoder", "JSONDefault", "UnencodableBody", "encode", "make_encoder", "utf8"]
 
 JSONDefault = Callable[[Any], Any]
 """A ``json_default`` hook: returns a JSON-able stand-in for a value, or raises ``TypeError``."""
@@ -47,11 +48,39 @@ def make_encoder(json_default: JSONDefault | None = None) -> Encoder:
 
     def encode(body: Any) -> bytes:
         try:
-            return fast(body).encode("utf-8")
-        except (TypeError, ValueError):
-            return _plain_encode(_plain(body, "body", convert, set())).encode("utf-8")
+            try:
+                text = fast(body)
+            except (TypeError, ValueError):
+                text = _plain_encode(_plain(body, "body", convert, set()))
+        except RecursionError:
+            raise UnencodableBody(
+                "body: nested too deeply to write as JSON (arrays and objects within each "
+                "other past Python's recursion limit; request bodies may nest 512 levels)"
+            ) from None
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate, e.g. from a body holding "\ud800"
+            return _SURROGATE.sub(_escape, text).encode("utf-8")
 
     return encode
+
+
+# A str can hold a lone UTF-16 surrogate (JSON's "\ud800" parses to one) that UTF-8 cannot.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _escape(found: re.Match[str]) -> str:
+    """A surrogate as JSON.stringify writes it: escaped (surrogates only occur in strings)."""
+    return f"\\u{ord(found.group()):04x}"
+
+
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate as U+FFFD (what a JavaScript runtime sends for a
+    string body: ``new TextEncoder().encode("\\ud800")``)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 _plain_encode = json.JSONEncoder(

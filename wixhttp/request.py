@@ -23,6 +23,7 @@ __all__ = [
     "AsyncRequestBody",
     "Body",
     "InvalidJSONBody",
+    "MAX_JSON_DEPTH",
     "Request",
     "RequestBody",
     "WixHttpFunctionRequest",
@@ -55,18 +56,51 @@ def _reject_constant(name: str) -> Any:
     raise InvalidJSONBody(f"request body is not valid JSON: {name} is not a JSON value")
 
 
+MAX_JSON_DEPTH = 512
+"""How deeply arrays and objects may nest in a JSON request body. Deeper is a 400: whatever
+``body.json()`` gave can then always be written back as JSON (the encoder recurses too, on a
+deeper stack than the parser's), far from Python's recursion limit (1000)."""
+
+
 def _decode_json(data: bytes) -> Any:
-    """Strict JSON, as JavaScript's ``JSON.parse`` reads it: no ``NaN``/``Infinity``, and a
-    body nested too deeply to parse is invalid JSON (a 400), not a ``RecursionError`` (a 500).
-    Objects become :class:`~wixhttp.jsobject.JSObject` dicts: a missing key reads ``None``."""
+    """Strict JSON, as JavaScript's ``JSON.parse`` reads it: no ``NaN``/``Infinity``. Nesting
+    deeper than :data:`MAX_JSON_DEPTH` and integers longer than Python converts (4300 digits)
+    are invalid JSON (a 400), not a ``RecursionError`` or ``ValueError`` (a 500). Objects
+    become :class:`~wixhttp.jsobject.JSObject` dicts: a missing key reads ``None``."""
     if not data.strip():
         raise InvalidJSONBody("request body is empty; expected JSON")
     try:
-        return json.loads(data, object_hook=JSObject, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidJSONBody(f"request body is not valid JSON: {exc}") from None
+        value = json.loads(data, object_hook=JSObject, parse_constant=_reject_constant)
+    except InvalidJSONBody:
+        raise
     except RecursionError:
-        raise InvalidJSONBody("request body is not valid JSON: it is nested too deeply") from None
+        value = None  # deeper than the parser goes: over the limit too
+    except ValueError as exc:  # bad JSON, bad UTF-8, an integer with too many digits
+        raise InvalidJSONBody(f"request body is not valid JSON: {exc}") from None
+    else:
+        # Only a body with more brackets than the limit can nest past it.
+        if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH or _depth_ok(value):
+            return value
+    raise InvalidJSONBody(
+        "request body is not valid JSON: it is nested too deeply (arrays and objects more "
+        f"than {MAX_JSON_DEPTH} levels deep)"
+    )
+
+
+def _depth_ok(value: Any) -> bool:
+    """Whether ``value`` nests at most :data:`MAX_JSON_DEPTH` levels (without recursion)."""
+    if not isinstance(value, dict | list):
+        return True
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_JSON_DEPTH:
+                    return False
+                stack.append((child, depth + 1))
+    return True
 
 
 class Body:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeGuard
 
-from wixhttp.jsonify import Encoder, encode
+from wixhttp.jsonify import Encoder, encode, utf8
 
 __all__ = [
     "WixHttpFunctionResponse",
@@ -33,6 +33,21 @@ _JSON_TYPE_BYTES = JSON_TYPE.encode("latin-1")
 _BYTES_TYPE_BYTES = BYTES_TYPE.encode("latin-1")
 _ZERO_LENGTH = (b"content-length", b"0")
 
+#: Headers about the connection, not the response (RFC 9110 7.6.1): the server sets them. A
+#: handler's are dropped: ``Transfer-Encoding: chunked`` beside the computed Content-Length
+#: would let a proxy and a client read the body differently (response splitting).
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+
 
 class WixHttpFunctionResponse:
     """An HTTP response: read/write ``status``, ``body`` and ``headers``.
@@ -41,7 +56,9 @@ class WixHttpFunctionResponse:
     JavaScript's ``JSON.stringify`` writes them (see :mod:`wixhttp.jsonify`); ``str`` as UTF-8;
     ``bytes`` as is; ``None`` as an empty body. Without a user-set Content-Type, JSON and ``str``
     bodies are sent as ``application/json; charset=utf-8`` (the Wix default) and ``bytes`` as
-    ``application/octet-stream``. A 204 or 304 status sends no body at all.
+    ``application/octet-stream``. A 204 or 304 status sends no body at all. Content-Length is
+    always computed, and headers about the connection (``Transfer-Encoding``, ``Connection``,
+    ... :data:`HOP_BY_HOP`) are the server's: a handler's are dropped.
     """
 
     __slots__ = ("status", "body", "headers")
@@ -91,7 +108,7 @@ class WixHttpFunctionResponse:
             data = bytes(body)
             default_type = _BYTES_TYPE_BYTES
         elif isinstance(body, str):
-            data = body.encode("utf-8")
+            data = utf8(body)
         else:
             data = encode(body)
 
@@ -109,13 +126,14 @@ class WixHttpFunctionResponse:
 
 
 def _headers_by_name(headers: Mapping[str, Any]) -> dict[str, list[tuple[bytes, bytes]]]:
-    """Checked raw header pairs by lower-case name, Content-Length left out (computed from the
-    body). A list value sends the header once per item; a later spelling of a name wins."""
+    """Checked raw header pairs by lower-case name, Content-Length (computed from the body) and
+    :data:`HOP_BY_HOP` headers left out. A list value sends the header once per item; a later
+    spelling of a name wins."""
     by_name: dict[str, list[tuple[bytes, bytes]]] = {}
     for name, value in headers.items():
         key = str(name)
         lowered = key.lower()
-        if lowered == "content-length":
+        if lowered == "content-length" or lowered in HOP_BY_HOP:
             continue
         if not _TOKEN.fullmatch(key):
             raise ValueError(f"invalid response header name {key!r}: use letters, digits and -")

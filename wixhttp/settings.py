@@ -16,6 +16,7 @@ from typing import TypeVar
 __all__ = ["CORS", "Settings", "SettingsError", "TrustedProxies"]
 
 DEFAULT_MAX_BODY_SIZE = 512 * 1024
+DEFAULT_MAX_HEADER_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 14.0
 DEFAULT_CORS_MAX_AGE = 600  # seconds a browser may cache a preflight answer (Starlette's default)
 
@@ -203,13 +204,17 @@ def _env_number(env: Mapping[str, str], name: str, kind: type[_N], default: _N) 
     return number
 
 
+def _check_size(value: object, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SettingsError(f"{name} must be an int (bytes), got {value!r}")
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than zero, got {value}")
+
+
 def _check_explicit(max_body_size: object, timeout: object, debug: object) -> None:
     """Arguments given in code are checked as strictly as the environment: ``debug="no"`` would
     otherwise be truthy, and a NaN timeout would never fire."""
-    if isinstance(max_body_size, bool) or not isinstance(max_body_size, int):
-        raise SettingsError(f"max_body_size must be an int (bytes), got {max_body_size!r}")
-    if max_body_size <= 0:
-        raise SettingsError(f"max_body_size must be greater than zero, got {max_body_size}")
+    _check_size(max_body_size, "max_body_size")
     if isinstance(timeout, bool) or not isinstance(timeout, int | float):
         raise SettingsError(f"timeout must be a number of seconds, got {timeout!r}")
     if not math.isfinite(timeout) or timeout <= 0:
@@ -227,6 +232,7 @@ class Settings:
     debug: bool = False
     trusted_proxies: TrustedProxies = field(default_factory=lambda: TrustedProxies(()))
     cors: CORS = field(default_factory=CORS)
+    max_header_size: int = DEFAULT_MAX_HEADER_SIZE
 
     @classmethod
     def resolve(
@@ -237,10 +243,12 @@ class Settings:
         debug: bool | None = None,
         trusted_proxies: Iterable[str] | str | None = None,
         cors: CORS | str | Iterable[str] | None = None,
+        max_header_size: int | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
         """Explicit arguments, then ``WIXHTTP_MAX_BODY_SIZE``, ``WIXHTTP_TIMEOUT``,
-        ``WIXHTTP_DEBUG``, ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated) and the
+        ``WIXHTTP_DEBUG``, ``WIXHTTP_TRUSTED_PROXIES`` (comma-separated),
+        ``WIXHTTP_MAX_HEADER_SIZE`` (bytes of request header names and values) and the
         ``WIXHTTP_CORS_*`` variables (see :meth:`CORS.of`), then defaults. A ``cors`` argument
         replaces all of the ``WIXHTTP_CORS_*`` variables."""
         env = os.environ if environ is None else environ
@@ -254,6 +262,12 @@ class Settings:
             trusted_proxies = env.get("WIXHTTP_TRUSTED_PROXIES", "")
         if isinstance(trusted_proxies, str):
             trusted_proxies = trusted_proxies.split(",")
+        if max_header_size is None:
+            max_header_size = _env_number(
+                env, "WIXHTTP_MAX_HEADER_SIZE", int, DEFAULT_MAX_HEADER_SIZE
+            )
         _check_explicit(max_body_size, timeout, debug)
+        _check_size(max_header_size, "max_header_size")
         proxies = TrustedProxies(trusted_proxies)
-        return cls(max_body_size, float(timeout), debug, proxies, CORS.of(cors, env))
+        cors_setting = CORS.of(cors, env)
+        return cls(max_body_size, float(timeout), debug, proxies, cors_setting, max_header_size)
