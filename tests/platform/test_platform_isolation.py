@@ -70,6 +70,8 @@ def test_a_sandboxed_function_reaches_nothing_of_the_platform_or_other_functions
 def test_an_unsandboxed_function_reaches_them(start_platform: Start) -> None:
     reached = _probe(start_platform, "none")
     assert {name: reached[name] for name in REACHABLE} == dict.fromkeys(REACHABLE, "reached")
+    # Its socket reached, the other worker still answers only the platform (its secret).
+    assert reached["other_worker_call"] == "refused: PermissionError"
 
 
 @needs_bwrap

@@ -14,6 +14,7 @@ import contextlib
 import itertools
 import logging
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -25,6 +26,7 @@ from wixhttp.deadlines import DeadlineExceeded, Watchdog
 from wixhttp.platform import sandbox
 from wixhttp.platform.config import MAX_FORWARDED_BODY
 from wixhttp.platform.spawn import kill_group, tail, worker_env
+from wixhttp.platform.worker import SECRET_ENV, SECRET_HEADER
 from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_head
 
 __all__ = [
@@ -103,12 +105,16 @@ class Worker:
         process: asyncio.subprocess.Process,
         *,
         sandboxed: bool = False,
+        secret: bytes = b"",
     ) -> None:
         self.spec = spec
         self.sock = sock
         self.process = process
         self.sandboxed = sandboxed
         self.client = WorkerClient(sock)
+        #: Sent on every request (:data:`~wixhttp.platform.worker.SECRET_HEADER`): the worker
+        #: answers nobody else, whoever finds its socket.
+        self.secret = secret
 
     @property
     def alive(self) -> bool:
@@ -180,8 +186,9 @@ class WorkerPool:
             uid = sandbox.sandbox_uid(spec.function_id)
             os.chown(folder, uid, uid)
         sock = os.path.join(folder, "s.sock")
-        process = await self._spawn(spec, sock, box)
-        worker = Worker(spec, sock, process, sandboxed=box.active)
+        secret = secrets.token_urlsafe(24).encode()
+        process = await self._spawn(spec, sock, box, secret)
+        worker = Worker(spec, sock, process, sandboxed=box.active, secret=secret)
         await self._wait_ready(worker)
         log.info(
             "worker for %s/%s started (pid %s)",
@@ -192,7 +199,7 @@ class WorkerPool:
         return worker
 
     async def _spawn(
-        self, spec: WorkerSpec, sock: str, box: sandbox.Sandbox
+        self, spec: WorkerSpec, sock: str, box: sandbox.Sandbox, secret: bytes
     ) -> asyncio.subprocess.Process:
         args = [
             sys.executable,
@@ -223,7 +230,7 @@ class WorkerPool:
             return await asyncio.create_subprocess_exec(
                 *args,
                 cwd=str(code),
-                env=dict(spec.env),
+                env={**spec.env, SECRET_ENV: secret.decode()},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
@@ -281,7 +288,9 @@ class WorkerPool:
         does not answer in time is killed (:class:`WorkerTimeout`), one that breaks the
         connection is replaced (:class:`WorkerCrashed`)."""
         worker = await self.get(spec)
-        head = request_head(method, target, headers, body)
+        kept = [(k, v) for k, v in headers if k.lower() != SECRET_HEADER]
+        kept.append((SECRET_HEADER, worker.secret))
+        head = request_head(method, target, kept, body)
         # The handler timeout is enforced by the worker itself (it answers 504); this is the
         # backstop for code that blocks the worker's event loop.
         limit = spec.timeout + HANG_GRACE

@@ -55,6 +55,18 @@ def _other_socket():
         conn.connect(str(sockets[0]))
 
 
+def _call_other_worker():
+    args = open("/proc/self/cmdline", "rb").read().split(b"\0")
+    own = Path(args[args.index(b"--uds") + 1].decode())
+    sockets = [p / "s.sock" for p in own.parent.parent.iterdir() if p != own.parent]
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(str(sockets[0]))
+        conn.sendall(b"GET /_functions/hello HTTP/1.1\r\nhost: worker\r\n\r\n")
+        status = conn.recv(4096).split(b"\r\n")[0]
+    if b" 200 " not in status:
+        raise PermissionError(status.decode())
+
+
 def _write(path):
     with open(path, "w") as file:
         file.write("x")
@@ -74,6 +86,7 @@ def get_probe(request):
         "write_data": lambda: _write(DATA / "written.txt"),
     }
     results = {name: _try(check) for name, check in checks.items()}
+    results["other_worker_call"] = _try(_call_other_worker)
     results["tmp_writable"] = _try(lambda: _write("/tmp/probe.txt"))
     results["uid"] = os.getuid()
     return ok(body=results)
