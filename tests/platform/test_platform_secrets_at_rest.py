@@ -34,9 +34,9 @@ def _function_with_variables(platform: PlatformProcess, key: str) -> str:
     with platform.http(key) as api:
         for name, value, secret in (("SECRET_TOKEN", SECRET, True), ("GREETING", "hi", False)):
             body = {"key": name, "value": value, "secret": secret}
-            created = api.post(f"/v1/functions/{function_id}/variables", json=body)
-            assert created.status_code == 201, created.text
-            assert created.json()["value"] == ("" if secret else value)
+            reply = api.post(f"/v1/functions/{function_id}/variables", json=body)
+            assert reply.status_code == 201, reply.text
+            assert reply.json()["value"] == ("" if secret else value)
     created = functions.create_deployment(
         function_id, InputFile.from_bytes(make_bundle("hello"), "code.tar.gz"), True
     )
