@@ -11,7 +11,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["descendants", "kill_group", "tail", "worker_env"]
+__all__ = ["SECRET_ENV", "SECRET_HEADER", "descendants", "kill_group", "tail", "worker_env"]
+
+#: The request header carrying a worker's secret (:class:`wixhttp.platform.workers.Worker`),
+#: and the variable it is handed in (read and removed by the worker before user code loads).
+SECRET_HEADER = b"x-wixhttp-worker-secret"
+SECRET_ENV = "WIXHTTP_WORKER_SECRET"
 
 _PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
 

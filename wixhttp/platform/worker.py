@@ -23,16 +23,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["ENTRYPOINT_ENV", "SECRET_ENV", "SECRET_HEADER", "main"]
+from wixhttp.platform.spawn import SECRET_ENV, SECRET_HEADER
+
+__all__ = ["ENTRYPOINT_ENV", "main"]
 
 #: The environment variable naming the entrypoint relative to the code folder (the runtime's).
 ENTRYPOINT_ENV = "OPEN_RUNTIMES_ENTRYPOINT"
-
-
-#: The request header carrying the worker's secret, and the variable the platform hands it in
-#: (read and removed at start, before user code is loaded).
-SECRET_HEADER = b"x-wixhttp-worker-secret"
-SECRET_ENV = "WIXHTTP_WORKER_SECRET"
 
 
 class _PlatformOnly:

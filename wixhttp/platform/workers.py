@@ -25,8 +25,7 @@ from pathlib import Path
 from wixhttp.deadlines import DeadlineExceeded, Watchdog
 from wixhttp.platform import sandbox
 from wixhttp.platform.config import MAX_FORWARDED_BODY
-from wixhttp.platform.spawn import kill_group, tail, worker_env
-from wixhttp.platform.worker import SECRET_ENV, SECRET_HEADER
+from wixhttp.platform.spawn import SECRET_ENV, SECRET_HEADER, kill_group, tail, worker_env
 from wixhttp.platform.worker_client import ProxyResponse, WorkerClient, request_head
 
 __all__ = [
@@ -112,7 +111,7 @@ class Worker:
         self.process = process
         self.sandboxed = sandboxed
         self.client = WorkerClient(sock)
-        #: Sent on every request (:data:`~wixhttp.platform.worker.SECRET_HEADER`): the worker
+        #: Sent on every request (:data:`~wixhttp.platform.spawn.SECRET_HEADER`): the worker
         #: answers nobody else, whoever finds its socket.
         self.secret = secret
 
