@@ -60,6 +60,9 @@ _ETC = (
     "/etc/ca-certificates",
     "/etc/pki",
     "/etc/mime.types",
+    "/etc/os-release",
+    "/etc/debian_version",
+    "/etc/pip.conf",
 )
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -194,6 +197,7 @@ def _system_binds() -> list[str]:
             binds += ["--symlink", os.readlink(path), path]
         elif os.path.isdir(path):
             binds += ["--ro-bind", path, path]
+    binds += ["--perms", "0755", "--dir", "/etc"]  # bwrap would make it 0700: not crossable
     for path in _ETC:
         if os.path.exists(path):
             binds += ["--ro-bind", path, path]
