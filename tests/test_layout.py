@@ -34,6 +34,8 @@ LAYERS: dict[str, int] = {
             "entry",
             "runtime",
             "dynamic_keys",
+            "sandbox",
+            "spawn",
         ],
         2,
     ),

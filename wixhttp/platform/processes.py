@@ -1,5 +1,6 @@
 """Running a build step's process: its output fed line by line, bounded in time, killed with
-its children when it times out or the build is canceled."""
+its children when it times out or the build is canceled; sandboxed like workers under
+``--isolation bwrap`` (:mod:`wixhttp.platform.sandbox`), its code folder writable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from wixhttp.platform.workers import kill_group
+from wixhttp.platform import sandbox
+from wixhttp.platform.spawn import kill_group
 
 __all__ = ["run_process"]
 
@@ -23,7 +25,14 @@ async def run_process(
 ) -> int | None:
     """Run a process (a shell command if ``args`` is a string), feeding its combined output
     to ``output`` line by line. Returns the exit code, or ``None`` if it timed out (it and its
-    children are killed)."""
+    children are killed). ``cwd`` is a deployment's code folder (``.../<function>/<deployment>/
+    code``): a sandboxed step sees it, writable, as the function's user."""
+    box = sandbox.current()
+    if box.active:
+        function_id = cwd.parent.parent.name
+        await asyncio.to_thread(sandbox.chown_tree, cwd, function_id)
+        command = ["/bin/sh", "-c", args] if isinstance(args, str) else args
+        args = box.wrap(command, function_id=function_id, code=cwd, code_writable=True)
     options: dict[str, Any] = {
         "cwd": cwd,
         "env": dict(env),

@@ -12,6 +12,7 @@ when its parent (the platform) goes away, so a killed platform leaves no workers
 from __future__ import annotations
 
 import argparse
+import hmac
 import os
 import sys
 import threading
@@ -20,12 +21,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from starlette.types import ASGIApp
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+from wixhttp.platform.spawn import SECRET_ENV, SECRET_HEADER
 
 __all__ = ["ENTRYPOINT_ENV", "main"]
 
 #: The environment variable naming the entrypoint relative to the code folder (the runtime's).
 ENTRYPOINT_ENV = "OPEN_RUNTIMES_ENTRYPOINT"
+
+
+class _PlatformOnly:
+    """Answers 403 to a request without the worker's secret, and strips it before the app:
+    code that found this socket (another function's) cannot call it."""
+
+    def __init__(self, app: ASGIApp, secret: bytes) -> None:
+        self.app = app
+        self.secret = secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = scope["headers"]
+            given = [v for k, v in headers if k == SECRET_HEADER]
+            if len(given) != 1 or not hmac.compare_digest(given[0], self.secret):
+                await send({"type": "http.response.start", "status": 403, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+            scope = {**scope, "headers": [(k, v) for k, v in headers if k != SECRET_HEADER]}
+        await self.app(scope, receive, send)
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -74,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent-pid", type=int, default=None, help="exit when it is gone")
     args = parser.parse_args(argv)
 
+    secret = os.environ.pop(SECRET_ENV, "").encode()
     parent = args.parent_pid or os.getppid()
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
@@ -91,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wixhttp worker: {exc}", file=sys.stderr, flush=True)
         return 3
     config = uvicorn.Config(
-        CaptureMiddleware(app),
+        _PlatformOnly(CaptureMiddleware(app), secret) if secret else CaptureMiddleware(app),
         proxy_headers=False,
         uds=args.uds,
         log_config=None,

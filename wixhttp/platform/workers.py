@@ -14,8 +14,8 @@ import contextlib
 import itertools
 import logging
 import os
+import secrets
 import shutil
-import signal
 import sys
 import tempfile
 from collections.abc import Collection, Iterable, Mapping
@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wixhttp.deadlines import DeadlineExceeded, Watchdog
+from wixhttp.platform import sandbox
 from wixhttp.platform.config import MAX_FORWARDED_BODY
+from wixhttp.platform.spawn import SECRET_ENV, SECRET_HEADER, kill_group, tail, worker_env
 from wixhttp.platform.worker_client import (
     ProxyResponse,
     StreamedResponse,
@@ -90,69 +92,34 @@ class WorkerSpec:
         return (self.function_id, self.deployment_id)
 
 
-# -- processes -----------------------------------------------------------------------------------
-
-_PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "SYSTEMROOT")
-
-
-def worker_env(code_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A small environment for user code: no platform secrets, the deployment's ``.deps`` and
-    the platform's interpreter first on ``PATH``."""
-    env = {name: os.environ[name] for name in _PASSED_ENV if name in os.environ}
-    bindir = os.path.dirname(sys.executable)
-    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", os.defpath)])
-    paths = [str(code_dir / ".deps")]
-    if os.environ.get("PYTHONPATH"):
-        paths.append(os.environ["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.update(extra or {})
-    return env
-
-
-def _signal_group(process: asyncio.subprocess.Process, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, sig)
-
-
-async def kill_group(
-    process: asyncio.subprocess.Process, *, grace: float = 0.0, wait: float = 5.0
-) -> None:
-    """Stop a process started with ``start_new_session`` and everything it started: SIGTERM
-    and ``grace`` seconds to exit first if ``grace``, then SIGKILL and up to ``wait`` seconds."""
-    if grace > 0:
-        _signal_group(process, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), grace)
-            return
-        except asyncio.TimeoutError:
-            pass
-    _signal_group(process, signal.SIGKILL)
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(process.wait(), wait)
-
-
-def _tail(path: Path | None, limit: int = 4000) -> str:
-    if path is None:
-        return ""
-    try:
-        with open(path, "rb") as file:
-            file.seek(0, os.SEEK_END)
-            size = file.tell()
-            file.seek(max(0, size - limit))
-            return file.read().decode("utf-8", "replace").strip()
-    except OSError:
-        return ""
+def _code_dir(spec: WorkerSpec) -> Path:
+    """The deployment's code folder: the entrypoint's, less the entrypoint's own folders."""
+    parts = Path(spec.env.get("OPEN_RUNTIMES_ENTRYPOINT", spec.entry.name)).parts
+    if parts and spec.entry.parts[-len(parts) :] == parts:
+        return spec.entry.parents[len(parts) - 1]
+    return spec.entry.parent
 
 
 class Worker:
     """One worker process and the client to its socket."""
 
-    def __init__(self, spec: WorkerSpec, sock: str, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        sock: str,
+        process: asyncio.subprocess.Process,
+        *,
+        sandboxed: bool = False,
+        secret: bytes = b"",
+    ) -> None:
         self.spec = spec
         self.sock = sock
         self.process = process
+        self.sandboxed = sandboxed
         self.client = WorkerClient(sock)
+        #: Sent on every request (:data:`~wixhttp.platform.spawn.SECRET_HEADER`): the worker
+        #: answers nobody else, whoever finds its socket.
+        self.secret = secret
 
     @property
     def alive(self) -> bool:
@@ -164,9 +131,10 @@ class Worker:
         not act on SIGTERM before the handler returns)."""
         self.client.close()
         if self.process.returncode is None:
-            await kill_group(self.process, grace=0.0 if hung else grace, wait=3.0)
-        with contextlib.suppress(OSError):
-            os.unlink(self.sock)
+            await kill_group(
+                self.process, grace=0.0 if hung else grace, wait=3.0, spare_root=self.sandboxed
+            )
+        shutil.rmtree(os.path.dirname(self.sock), ignore_errors=True)
 
 
 class WorkerPool:
@@ -176,6 +144,9 @@ class WorkerPool:
         self, *, start_timeout: float = 30.0, max_body_size: int = MAX_FORWARDED_BODY
     ) -> None:
         self._dir = tempfile.mkdtemp(prefix="wxp-")  # short: socket paths max out at 107 bytes
+        # Each worker's socket is in a folder of its own that only its user (and the platform)
+        # may enter; a sandbox shows a worker its own folder only.
+        os.chmod(self._dir, 0o711)
         self._workers: dict[tuple[str, str], Worker] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._counter = itertools.count(1)
@@ -212,10 +183,17 @@ class WorkerPool:
             return worker
 
     async def _start(self, spec: WorkerSpec) -> Worker:
-        sock = os.path.join(self._dir, f"w{next(self._counter)}.sock")
-        with contextlib.suppress(OSError):
-            os.unlink(sock)
-        worker = Worker(spec, sock, await self._spawn(spec, sock))
+        box = sandbox.current()
+        folder = os.path.join(self._dir, f"w{next(self._counter)}")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.mkdir(folder, 0o700)
+        if box.active and os.geteuid() == 0:
+            uid = sandbox.sandbox_uid(spec.function_id)
+            os.chown(folder, uid, uid)
+        sock = os.path.join(folder, "s.sock")
+        secret = secrets.token_urlsafe(24).encode()
+        process = await self._spawn(spec, sock, box, secret)
+        worker = Worker(spec, sock, process, sandboxed=box.active, secret=secret)
         await self._wait_ready(worker)
         log.info(
             "worker for %s/%s started (pid %s)",
@@ -225,7 +203,9 @@ class WorkerPool:
         )
         return worker
 
-    async def _spawn(self, spec: WorkerSpec, sock: str) -> asyncio.subprocess.Process:
+    async def _spawn(
+        self, spec: WorkerSpec, sock: str, box: sandbox.Sandbox, secret: bytes
+    ) -> asyncio.subprocess.Process:
         args = [
             sys.executable,
             "-m",
@@ -238,9 +218,13 @@ class WorkerPool:
             f"{spec.timeout:g}",
             "--max-body-size",
             str(self._max_body_size),
-            "--parent-pid",
-            str(os.getpid()),
         ]
+        if not box.active:  # a sandboxed worker cannot see the platform: bwrap watches it
+            args += ["--parent-pid", str(os.getpid())]
+        code = _code_dir(spec)
+        args = box.wrap(
+            args, function_id=spec.function_id, code=code, writable=[os.path.dirname(sock)]
+        )
         output: int | None = asyncio.subprocess.DEVNULL
         log_file = None
         if spec.log_path is not None:
@@ -250,8 +234,8 @@ class WorkerPool:
         try:
             return await asyncio.create_subprocess_exec(
                 *args,
-                cwd=str(spec.entry.parent),
-                env=dict(spec.env),
+                cwd=str(code),
+                env={**spec.env, SECRET_ENV: secret.decode()},
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
@@ -270,7 +254,7 @@ class WorkerPool:
         while True:
             if process.returncode is not None:
                 await worker.stop()
-                detail = _tail(worker.spec.log_path)
+                detail = tail(worker.spec.log_path)
                 raise WorkerStartFailed(
                     f"the function's worker exited while starting (exit code "
                     f"{process.returncode})" + (f": {detail}" if detail else "")
@@ -310,7 +294,9 @@ class WorkerPool:
         (:class:`WorkerTimeout`), one that breaks the connection is replaced
         (:class:`WorkerCrashed`)."""
         worker = await self.get(spec)
-        head = request_head(method, target, headers, body)
+        kept = [(k, v) for k, v in headers if k.lower() != SECRET_HEADER]
+        kept.append((SECRET_HEADER, worker.secret))
+        head = request_head(method, target, kept, body)
         # The handler timeout is enforced by the worker itself (it answers 504); this is the
         # backstop for code that blocks the worker's event loop.
         limit = spec.timeout + HANG_GRACE

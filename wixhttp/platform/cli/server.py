@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from wixhttp.platform import sandbox
 from wixhttp.platform.cli.common import DATA, DATABASE_URL, PROJECT, run, with_store
 from wixhttp.platform.config import (
     BuildConfig,
@@ -17,6 +18,7 @@ from wixhttp.platform.config import (
     NodeConfig,
     PlatformConfig,
 )
+from wixhttp.platform.sandbox import BWRAP, NONE, Limits, Sandbox
 from wixhttp.platform.store import masked
 
 __all__ = ["platform_command"]
@@ -138,6 +140,46 @@ __all__ = ["platform_command"]
     type=click.IntRange(1),
     help="Asynchronous executions run at the same time.",
 )
+@click.option(
+    "--isolation",
+    type=click.Choice(["auto", "bwrap", "none"]),
+    default="auto",
+    show_default=True,
+    envvar="WIXHTTP_ISOLATION",
+    help="How functions' workers and builds are sandboxed: bwrap (bubblewrap: own mount, PID "
+    "and IPC namespaces, an unprivileged user, resource limits) or none (the platform's own "
+    "user, unsandboxed). auto: bwrap if it works on this host, else none with a warning "
+    "(or set WIXHTTP_ISOLATION).",
+)
+@click.option(
+    "--worker-memory",
+    default=512,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Megabytes of memory (RLIMIT_DATA) a sandboxed worker or build step may use "
+    "(0: no limit).",
+)
+@click.option(
+    "--worker-cpu-time",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(0),
+    help="CPU seconds a sandboxed worker may use over its life, then it is replaced (0: no limit).",
+)
+@click.option(
+    "--worker-processes",
+    default=512,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Processes and threads a function's user may have at once, sandboxed (0: no limit).",
+)
+@click.option(
+    "--worker-open-files",
+    default=4096,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Open files a sandboxed worker may have (0: no limit).",
+)
 def platform_command(
     data_dir: str,
     database_url: str,
@@ -159,10 +201,17 @@ def platform_command(
     execution_rate_limit: int,
     execution_retention: float,
     execution_workers: int,
+    isolation: str,
+    worker_memory: int,
+    worker_cpu_time: int,
+    worker_processes: int,
+    worker_open_files: int,
 ) -> None:
     """Run the functions platform (Appwrite Functions API at /v1)."""
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    limits = Limits(worker_memory, worker_cpu_time, worker_processes, worker_open_files)
+    sandbox.install(_sandbox(isolation, limits))
     config = PlatformConfig(
         data_dir=Path(data_dir).resolve(),
         project_id=project,
@@ -185,6 +234,29 @@ def platform_command(
     )
     _announce(config)
     _serve(config)
+
+
+def _sandbox(isolation: str, limits: Limits) -> Sandbox:
+    """The sandbox asked for, after checking once that it works here."""
+    if isolation == NONE:
+        click.echo(
+            "wixhttp platform: WARNING: --isolation none: functions run unsandboxed as this "
+            "server's user and can read its data directory and database",
+            err=True,
+        )
+        return Sandbox(NONE, limits)
+    problem = sandbox.bwrap_works()
+    if not problem:
+        click.echo("wixhttp platform: functions run sandboxed by bubblewrap", err=True)
+        return Sandbox(BWRAP, limits)
+    if isolation == BWRAP:
+        raise click.ClickException(f"--isolation bwrap: {problem}")
+    click.echo(
+        f"wixhttp platform: WARNING: {problem}; functions run UNSANDBOXED as this server's user "
+        "(--isolation none)",
+        err=True,
+    )
+    return Sandbox(NONE, limits)
 
 
 def _announce(config: PlatformConfig) -> None:

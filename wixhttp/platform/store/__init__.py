@@ -37,6 +37,7 @@ from wixhttp.platform.store.rows import (
     PendingExecutionRow,
     VariableRow,
 )
+from wixhttp.platform.store.sealing import Sealer, SealError
 from wixhttp.platform.store.tables import (
     DEPLOYMENT_ATTRIBUTES,
     EXECUTION_ATTRIBUTES,
@@ -62,6 +63,8 @@ __all__ = [
     "KeyRow",
     "PendingExecutionRow",
     "Reaped",
+    "SealError",
+    "Sealer",
     "Store",
     "StoreError",
     "Usage",
@@ -88,11 +91,22 @@ class Store(
     @classmethod
     def in_directory(cls, data_dir: Path) -> Store:
         data_dir.mkdir(parents=True, exist_ok=True)
-        return cls(sqlite_url(data_dir))
+        store = cls(sqlite_url(data_dir))
+        store.sealer = Sealer.configured(data_dir)
+        return store
 
     @classmethod
     def configured(cls, data_dir: Path, database: DatabaseConfig) -> Store:
-        """The store ``database`` names: its URL, or SQLite in ``data_dir`` if it has none."""
+        """The store ``database`` names: its URL, or SQLite in ``data_dir`` if it has none;
+        secret variables sealed with the key of ``WIXHTTP_SECRET_KEY`` or ``data_dir``."""
         if not database.url:
             return cls.in_directory(data_dir)
-        return cls(database.url, database)
+        store = cls(database.url, database)
+        store.sealer = Sealer.configured(data_dir)
+        return store
+
+    async def init(self) -> None:
+        """Bring the schema up to date, then seal secret values still in plain text (a
+        :class:`SealError` if this node's key does not open those sealed already)."""
+        await super().init()
+        await self.seal_secret_variables()

@@ -10,6 +10,7 @@ from sqlalchemy import delete, insert, select, update
 from wixhttp.platform import queries
 from wixhttp.platform.store.base import Row, StoreBase, new_id, now, typed
 from wixhttp.platform.store.rows import ActivationRow, FunctionRow, VariableRow
+from wixhttp.platform.store.sealing import Sealer
 from wixhttp.platform.store.tables import (
     FUNCTION_ATTRIBUTES,
     VARIABLE_ATTRIBUTES,
@@ -25,7 +26,10 @@ __all__ = ["FunctionQueries"]
 
 
 class FunctionQueries(StoreBase):
-    """Reads and writes of ``functions``, ``variables`` and ``activations``."""
+    """Reads and writes of ``functions``, ``variables`` and ``activations``. Secret variables'
+    values are sealed on write and opened on read when the store has a ``sealer``."""
+
+    sealer: Sealer | None = None
 
     async def create_function(self, values: Mapping[str, Any]) -> Row:
         return await self._insert(functions, values)
@@ -90,24 +94,36 @@ class FunctionQueries(StoreBase):
 
     # -- variables -------------------------------------------------------------------------------
 
+    def _sealed(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        if self.sealer is None or not values.get("secret") or "value" not in values:
+            return dict(values)
+        return {**values, "value": self.sealer.seal(str(values["value"]))}
+
+    def _opened(self, row: VariableRow) -> VariableRow:
+        if self.sealer is None or not row["secret"]:
+            return row
+        return {**row, "value": self.sealer.open(row["value"])}
+
     async def create_variable(self, values: Mapping[str, Any]) -> Row:
-        return await self._insert(variables, values)
+        row = await self._insert(variables, self._sealed(values))
+        return {**row, "value": values.get("value", row.get("value"))}
 
     async def get_variable(
         self, project_id: str, function_id: str, variable_id: str
     ) -> VariableRow | None:
-        return await self._one(
+        row = await self._one(
             VariableRow,
             variables,
             variables.c.project_id == project_id,
             variables.c.function_id == function_id,
             variables.c.id == variable_id,
         )
+        return None if row is None else self._opened(row)
 
     async def list_variables(
         self, project_id: str, function_id: str, request: queries.ListRequest
     ) -> tuple[list[VariableRow], int]:
-        return await self._list(
+        rows, total = await self._list(
             VariableRow,
             variables,
             [variables.c.project_id == project_id, variables.c.function_id == function_id],
@@ -115,6 +131,7 @@ class FunctionQueries(StoreBase):
             request,
             [variables.c.id, variables.c.key],
         )
+        return [self._opened(row) for row in rows], total
 
     async def function_variables(self, project_id: str, function_id: str) -> list[VariableRow]:
         async with self.engine.connect() as conn:
@@ -123,19 +140,49 @@ class FunctionQueries(StoreBase):
                 .where(variables.c.project_id == project_id, variables.c.function_id == function_id)
                 .order_by(variables.c.seq)
             )
-            return [typed(VariableRow, r) for r in result.mappings()]
+            return [self._opened(typed(VariableRow, r)) for r in result.mappings()]
 
     async def update_variable(
         self, project_id: str, function_id: str, variable_id: str, values: Mapping[str, Any]
     ) -> VariableRow | None:
-        return await self._update(
+        changes = dict(values)
+        if self.sealer is not None and ("value" in values or values.get("secret")):
+            current = await self.get_variable(project_id, function_id, variable_id)
+            if current is None:
+                return None
+            merged = {**current, **values}
+            if merged["secret"]:
+                changes["value"] = merged["value"]  # sealed below, made secret or changed
+            changes = self._sealed({**changes, "secret": merged["secret"]})
+        row = await self._update(
             VariableRow,
             variables,
-            {**values, "updated_at": now()},
+            {**changes, "updated_at": now()},
             variables.c.project_id == project_id,
             variables.c.function_id == function_id,
             variables.c.id == variable_id,
         )
+        return None if row is None else self._opened(row)
+
+    async def seal_secret_variables(self) -> int:
+        """Seal the secret values stored in plain text (before sealing existed), and check
+        the sealed ones open with this key (:class:`~wixhttp.platform.store.sealing.SealError`
+        if not); returns how many were sealed now."""
+        if self.sealer is None:
+            return 0
+        sealed = 0
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(select(variables).where(variables.c.secret))).mappings()
+            for row in list(rows):
+                value = self.sealer.open(row["value"])  # raises with the wrong key
+                if value == row["value"]:  # plain text
+                    await conn.execute(
+                        update(variables)
+                        .where(variables.c.seq == row["seq"])
+                        .values(value=self.sealer.seal(value))
+                    )
+                    sealed += 1
+        return sealed
 
     async def delete_variable(self, project_id: str, function_id: str, variable_id: str) -> bool:
         async with self.engine.begin() as conn:
