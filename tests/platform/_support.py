@@ -52,6 +52,11 @@ FINISHED = ("completed", "failed")
 _ids = itertools.count(1)
 #: The platform tests' database: "sqlite" (the default) or "postgresql".
 BACKEND = os.environ.get("TEST_PLATFORM_DATABASE", "") or "sqlite"
+#: How the platform processes sandbox functions, read once at import: tests start with no
+#: WIXHTTP_* variables (tests/conftest.py), and the suite has not yet been run under the sandbox
+#: (every worker is pid 2 in its own PID namespace there, which some tests compare). A test that
+#: wants the sandbox passes --isolation itself (the option wins over the variable).
+ISOLATION = os.environ.get("WIXHTTP_ISOLATION", "") or "none"
 if BACKEND not in ("sqlite", "postgresql"):
     raise pytest.UsageError(f"TEST_PLATFORM_DATABASE={BACKEND!r}: use sqlite or postgresql")
 _databases: dict[Path, str] = {}  # data directory -> its PostgreSQL database
@@ -125,6 +130,7 @@ class PlatformProcess:
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={"WIXHTTP_ISOLATION": ISOLATION, **os.environ},
         )
         log.close()
         deadline = time.monotonic() + timeout

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,10 +23,6 @@ from appwrite.services.functions import Functions
 from tests.platform._support import PlatformProcess, drop_databases, make_bundle, module_process
 
 DEFAULT_ARGS = ("--activation-limit", "1000")
-# Platform processes run unsandboxed unless a test asks for --isolation bwrap: the rest of the
-# suite has not yet been run under the sandbox (where every worker is pid 2 in its own PID
-# namespace, for one, which a serving test compares).
-os.environ.setdefault("WIXHTTP_ISOLATION", "none")
 
 
 @pytest.fixture(scope="session", autouse=True)

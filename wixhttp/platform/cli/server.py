@@ -211,7 +211,8 @@ def platform_command(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     limits = Limits(worker_memory, worker_cpu_time, worker_processes, worker_open_files)
-    sandbox.install(_sandbox(isolation, limits))
+    box, said = _sandbox(isolation, limits)
+    sandbox.install(box)
     config = PlatformConfig(
         data_dir=Path(data_dir).resolve(),
         project_id=project,
@@ -232,31 +233,29 @@ def platform_command(
         node_id=node_id,
         nodes=NodeConfig(heartbeat=heartbeat_interval, timeout=node_timeout),
     )
-    _announce(config)
+    _announce(config)  # a database that cannot be used ends it here, with its one line
+    click.echo(said, err=True)
     _serve(config)
 
 
-def _sandbox(isolation: str, limits: Limits) -> Sandbox:
-    """The sandbox asked for, after checking once that it works here."""
+def _sandbox(isolation: str, limits: Limits) -> tuple[Sandbox, str]:
+    """The sandbox asked for, after checking once that it works here, and the line saying so."""
     if isolation == NONE:
-        click.echo(
+        said = (
             "wixhttp platform: WARNING: --isolation none: functions run unsandboxed as this "
-            "server's user and can read its data directory and database",
-            err=True,
+            "server's user and can read its data directory and database"
         )
-        return Sandbox(NONE, limits)
+        return Sandbox(NONE, limits), said
     problem = sandbox.bwrap_works()
     if not problem:
-        click.echo("wixhttp platform: functions run sandboxed by bubblewrap", err=True)
-        return Sandbox(BWRAP, limits)
+        return Sandbox(BWRAP, limits), "wixhttp platform: functions run sandboxed by bubblewrap"
     if isolation == BWRAP:
         raise click.ClickException(f"--isolation bwrap: {problem}")
-    click.echo(
+    said = (
         f"wixhttp platform: WARNING: {problem}; functions run UNSANDBOXED as this server's user "
-        "(--isolation none)",
-        err=True,
+        "(--isolation none)"
     )
-    return Sandbox(NONE, limits)
+    return Sandbox(NONE, limits), said
 
 
 def _announce(config: PlatformConfig) -> None:
