@@ -11,6 +11,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +31,19 @@ SECRET = "sekret-pw-4711"
 
 
 def wixhttp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``wixhttp ARGS`` as a user runs it (its environment without ``WIXHTTP_*``, plus ``env``)."""
+    """``wixhttp ARGS`` as a user runs it (its environment without ``WIXHTTP_*``, plus ``env``),
+    in an empty folder: a command without ``--data`` makes its default data directory there
+    (with the key file that seals secret variables), never in the checkout."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("WIXHTTP_")}
-    return subprocess.run(
-        [sys.executable, "-c", "from wixhttp.cli import main; main()", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**clean, **(env or {})},
-    )
+    with tempfile.TemporaryDirectory(prefix="wixhttp-cli-") as cwd:
+        return subprocess.run(
+            [sys.executable, "-c", "from wixhttp.cli import main; main()", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**clean, **(env or {})},
+            cwd=cwd,
+        )
 
 
 def assert_one_clear_line(result: subprocess.CompletedProcess[str], *expected: str) -> None:

@@ -98,3 +98,39 @@ def test_a_node_with_another_key_refuses_to_start(
     with pytest.raises(AssertionError, match="platform exited"):
         platform.start()
     assert "cannot be decrypted with this node's key (WIXHTTP_SECRET_KEY)" in platform.log()
+
+
+def test_a_secret_that_looks_sealed_is_sealed_too_and_the_node_restarts(
+    start_platform: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WIXHTTP_SECRET_KEY", raising=False)
+    platform = start_platform()
+    key = platform.create_key()
+    function_id = _function_with_variables(platform, key)
+    with platform.http(key) as api:
+        path = f"/v1/functions/{function_id}/variables"
+        (secret,) = [v for v in api.get(path).json()["variables"] if v["key"] == "SECRET_TOKEN"]
+        body = {"key": "SECRET_TOKEN", "value": "wxs1:not-a-token"}
+        assert api.put(f"{path}/{secret['$id']}", json=body).status_code == 200
+        assert api.get(path).status_code == 200  # every variable still opens
+    assert _stored(platform)["SECRET_TOKEN"] != "wxs1:not-a-token"
+    platform.stop()
+    platform.start()  # the start-up check opens every sealed value
+    assert _env(platform, function_id)["SECRET_TOKEN"] == "wxs1:not-a-token"
+
+
+def test_a_secret_cannot_be_made_plain_so_its_ciphertext_never_shows(
+    start_platform: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WIXHTTP_SECRET_KEY", raising=False)
+    platform = start_platform()
+    key = platform.create_key()
+    function_id = _function_with_variables(platform, key)
+    with platform.http(key) as api:
+        path = f"/v1/functions/{function_id}/variables"
+        (secret,) = [v for v in api.get(path).json()["variables"] if v["key"] == "SECRET_TOKEN"]
+        refused = api.put(f"{path}/{secret['$id']}", json={"key": "SECRET_TOKEN", "secret": False})
+    assert refused.status_code == 400
+    assert refused.json()["type"] == "variable_cannot_unset_secret"
+    assert _stored(platform)["SECRET_TOKEN"].startswith("wxs1:")
+    assert _env(platform, function_id)["SECRET_TOKEN"] == SECRET

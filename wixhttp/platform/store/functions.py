@@ -146,13 +146,14 @@ class FunctionQueries(StoreBase):
         self, project_id: str, function_id: str, variable_id: str, values: Mapping[str, Any]
     ) -> VariableRow | None:
         changes = dict(values)
-        if self.sealer is not None and ("value" in values or values.get("secret")):
+        if self.sealer is not None and ("value" in values or "secret" in values):
             current = await self.get_variable(project_id, function_id, variable_id)
             if current is None:
                 return None
             merged = {**current, **values}
-            if merged["secret"]:
-                changes["value"] = merged["value"]  # sealed below, made secret or changed
+            # The clear value is written again: sealed below if the variable is (or becomes)
+            # secret, in clear if it stops being one (never its ciphertext as its value).
+            changes["value"] = merged["value"]
             changes = self._sealed({**changes, "secret": merged["secret"]})
         row = await self._update(
             VariableRow,

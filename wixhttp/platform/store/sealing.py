@@ -75,8 +75,8 @@ class Sealer:
         return cls(_key_file(data_dir), f"the key file {KEY_FILE} in the data directory")
 
     def seal(self, value: str) -> str:
-        if value.startswith(PREFIX):
-            return value
+        # Always sealed, whatever the value looks like: a value the caller wrote as "wxs1:..."
+        # is not taken for a sealed one (it would be stored as given, then fail to open).
         return PREFIX + self._fernet.encrypt(value.encode()).decode()
 
     def open(self, value: str) -> str:
